@@ -1,0 +1,65 @@
+// Runs an ir::Model with the registered kernels. Construction builds every kernel once and
+// throws one ModelError listing every unsupported node. run() executes nodes in topological
+// order, frees each intermediate buffer after its last use, and uses parallel_for inside
+// kernels (results are identical for any thread count).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "aquant/engine/kernel.h"
+#include "aquant/ir/graph.h"
+
+namespace aquant::engine {
+
+/// Values by ValueId index. Entries present when run() starts are taken as given (cached
+/// activations): only nodes needed for the wanted values and not already computed are run.
+using ValueMap = std::unordered_map<std::int32_t, Tensor>;
+
+/// Called after each node with the node and its outputs (calibration observers, tracing).
+using NodeHook = std::function<void(const ir::Node&, const std::vector<Tensor>&)>;
+
+struct RunOptions {
+    NodeHook hook;
+    bool keep_intermediates = false;  // keep every computed value in the map
+};
+
+class Executor {
+public:
+    explicit Executor(std::shared_ptr<const ir::Model> model);
+    /// For sub-graphs: `opsets` from the enclosing model; outer-scope names resolve through
+    /// the values passed to run().
+    Executor(std::shared_ptr<const ir::Graph> graph, std::map<std::string, std::int64_t> opsets);
+    ~Executor();
+
+    const ir::Graph& graph() const { return *graph_; }
+
+    /// Runs with feeds by graph-input name; returns the graph outputs in order.
+    std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds);
+    /// General form: computes `wanted` (graph outputs when empty) into `values`.
+    void run(ValueMap& values, const std::vector<ir::ValueId>& wanted = {},
+             const RunOptions& options = {});
+    /// Runs a sub-graph with outer-scope values visible by name (If/Loop/Scan kernels).
+    std::vector<Tensor> run_with_outer(const std::map<std::string, const Tensor*>& outer,
+                                       const std::map<std::string, Tensor>& feeds);
+
+    /// Replaces an initializer (e.g. quantized weights) and rebuilds the kernels that read it.
+    void replace_initializer(ir::ValueId id, Tensor t);
+
+    std::int64_t opset(const std::string& domain) const;
+
+private:
+    struct Impl;
+    std::shared_ptr<const ir::Graph> graph_;
+    std::shared_ptr<const ir::Model> model_;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Nodes (including inside sub-graphs) whose op the engine cannot run: "name (op)" strings.
+std::vector<std::string> unsupported_nodes(const ir::Model& model);
+
+}  // namespace aquant::engine

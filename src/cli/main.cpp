@@ -1,0 +1,6 @@
+#include <iostream>
+
+int main() {
+    std::cout << "aquant\n";
+    return 0;
+}

@@ -1,0 +1,61 @@
+#include "aquant/ir/patch.h"
+
+#include <algorithm>
+
+namespace aquant::ir {
+
+ValueId GraphPatch::add_value(const std::string& base_name, std::optional<TypeInfo> type) {
+    Value v;
+    v.name = g_.make_unique_name(base_name);
+    v.type = std::move(type);
+    return g_.add_value(std::move(v));
+}
+
+ValueId GraphPatch::add_initializer(const std::string& base_name, Tensor t) {
+    return g_.add_initializer(g_.make_unique_name(base_name), std::move(t));
+}
+
+void GraphPatch::add_node(Node n) { added_.push_back(std::move(n)); }
+
+void GraphPatch::remove_node(NodeId id) { removed_.push_back(id); }
+
+void GraphPatch::replace_uses(ValueId from, ValueId to) { replaced_.emplace_back(from, to); }
+
+void GraphPatch::apply() {
+    for (NodeId id : removed_) g_.node(id).removed = true;
+    for (auto& n : added_) g_.add_node(std::move(n));
+    for (const auto& [from, to] : replaced_) {
+        for (auto& n : g_.nodes()) {
+            if (n.removed) continue;
+            for (auto& in : n.inputs) {
+                if (in == from) in = to;
+            }
+        }
+        for (auto& out : g_.outputs) {
+            if (out == from) out = to;
+        }
+    }
+    added_.clear();
+    removed_.clear();
+    replaced_.clear();
+    g_.rebuild_uses();
+    g_.compact();
+}
+
+void remove_unused_initializers(Graph& g) {
+    g.rebuild_uses();
+    std::vector<ValueId> kept;
+    for (ValueId v : g.initializers) {
+        const bool used = !g.consumers(v).empty() ||
+                          std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
+        if (used) {
+            kept.push_back(v);
+        } else {
+            g.value(v).initializer.reset();
+            g.inputs.erase(std::remove(g.inputs.begin(), g.inputs.end(), v), g.inputs.end());
+        }
+    }
+    g.initializers = std::move(kept);
+}
+
+}  // namespace aquant::ir
