@@ -22,8 +22,9 @@ void GraphPatch::remove_node(NodeId id) { removed_.push_back(id); }
 void GraphPatch::replace_uses(ValueId from, ValueId to) { replaced_.emplace_back(from, to); }
 
 void GraphPatch::apply() {
+    // Replacements rewire the nodes that existed before the patch; added nodes keep their
+    // inputs as written (so "insert X after v" is add_node(X(v) -> v2) + replace_uses(v, v2)).
     for (NodeId id : removed_) g_.node(id).removed = true;
-    for (auto& n : added_) g_.add_node(std::move(n));
     for (const auto& [from, to] : replaced_) {
         for (auto& n : g_.nodes()) {
             if (n.removed) continue;
@@ -35,6 +36,7 @@ void GraphPatch::apply() {
             if (out == from) out = to;
         }
     }
+    for (auto& n : added_) g_.add_node(std::move(n));
     added_.clear();
     removed_.clear();
     replaced_.clear();

@@ -41,6 +41,8 @@ public:
     std::size_t size_bytes() const { return bytes_; }
     bool empty_storage() const { return !buf_ && !strings_; }
     bool defined() const { return dtype_ != DType::kUndefined; }
+    /// Tensors sharing this buffer (1: this one alone), so an owner may recycle it safely.
+    long buffer_use_count() const { return buf_.use_count(); }
 
     void* raw() { return buf_.get(); }
     const void* raw() const { return buf_.get(); }

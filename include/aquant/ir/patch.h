@@ -20,7 +20,8 @@ public:
     /// Queues a node; its inputs/outputs may be new or existing values.
     void add_node(Node n);
     void remove_node(NodeId id);
-    /// Every use of `from` (node inputs and graph outputs) becomes `to`.
+    /// Every use of `from` by a node that existed before this patch, and by graph outputs,
+    /// becomes `to`. Nodes added through this patch keep their inputs as written.
     void replace_uses(ValueId from, ValueId to);
 
     /// Applies all edits, rebuilds uses and re-sorts topologically.
