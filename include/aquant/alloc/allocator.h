@@ -15,12 +15,12 @@
 // `predicted_cost` and `lower_bound`.
 #pragma once
 
+#include "aquant/sensitivity/table.h"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "aquant/sensitivity/table.h"
 
 namespace aquant::alloc {
 
@@ -33,10 +33,10 @@ struct Budget {
 };
 
 struct BitPlan {
-    std::vector<int> bits;        // per table layer; 0 = float
-    double predicted_cost = 0;    // sum of the chosen costs
-    double total_size_bits = 0;   // sum of the chosen size_bits (+ 32 * params for float)
-    double avg_weight_bits = 0;   // sum(bits * params) / sum(params) over quantized layers
+    std::vector<int> bits;       // per table layer; 0 = float
+    double predicted_cost = 0;   // sum of the chosen costs
+    double total_size_bits = 0;  // sum of the chosen size_bits (+ 32 * params for float)
+    double avg_weight_bits = 0;  // sum(bits * params) / sum(params) over quantized layers
     /// sum(size_bits) / sum(params) over the non-fixed layers: the quantity that
     /// Budget::avg_weight_bits bounds (scales included). 0 when every layer is fixed.
     double avg_size_bits = 0;

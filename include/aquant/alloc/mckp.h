@@ -85,9 +85,9 @@ struct DpOptions {
 };
 
 struct DpStats {
-    double unit = 0;               // size unit of the discretised budget
-    bool exact = false;            // every size an integer multiple of unit: the DP is exact
-    std::int64_t units = 0;        // capacity in units (rounded down)
+    double unit = 0;         // size unit of the discretised budget
+    bool exact = false;      // every size an integer multiple of unit: the DP is exact
+    std::int64_t units = 0;  // capacity in units (rounded down)
     std::int64_t cell_updates = 0;
 };
 
