@@ -21,6 +21,14 @@ void GraphPatch::remove_node(NodeId id) { removed_.push_back(id); }
 
 void GraphPatch::replace_uses(ValueId from, ValueId to) { replaced_.emplace_back(from, to); }
 
+void GraphPatch::set_input(NodeId node, std::size_t slot, ValueId v) {
+    slot_edits_.push_back({node, slot, v, false});
+}
+
+void GraphPatch::set_output(NodeId node, std::size_t slot, ValueId v) {
+    slot_edits_.push_back({node, slot, v, true});
+}
+
 void GraphPatch::apply() {
     // Replacements rewire the nodes that existed before the patch; added nodes keep their
     // inputs as written (so "insert X after v" is add_node(X(v) -> v2) + replace_uses(v, v2)).
@@ -36,8 +44,14 @@ void GraphPatch::apply() {
             if (out == from) out = to;
         }
     }
+    for (const SlotEdit& e : slot_edits_) {
+        auto& slots = e.output ? g_.node(e.node).outputs : g_.node(e.node).inputs;
+        if (e.slot >= slots.size()) slots.resize(e.slot + 1);
+        slots[e.slot] = e.value;
+    }
     for (auto& n : added_) g_.add_node(std::move(n));
     added_.clear();
+    slot_edits_.clear();
     removed_.clear();
     replaced_.clear();
     g_.rebuild_uses();

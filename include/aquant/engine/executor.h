@@ -28,6 +28,14 @@ struct RunOptions {
     bool keep_intermediates = false;  // keep every computed value in the map
 };
 
+/// Figures of the last run() (tests, `aquant bench`).
+struct RunStats {
+    std::int64_t nodes_run = 0;
+    std::int64_t peak_live_values = 0;  // computed values alive at once (feeds not counted)
+    std::int64_t peak_live_bytes = 0;
+    std::int64_t buffers_reused = 0;  // outputs that got a recycled buffer
+};
+
 class Executor {
 public:
     explicit Executor(std::shared_ptr<const ir::Model> model);
@@ -51,15 +59,21 @@ public:
     void replace_initializer(ir::ValueId id, Tensor t);
 
     std::int64_t opset(const std::string& domain) const;
+    const RunStats& last_run_stats() const;
 
 private:
     struct Impl;
+    void run_scoped(ValueMap& values, const std::vector<ir::ValueId>& wanted,
+                    const RunOptions& options, const OuterScope* outer);
+    void check_feed(ir::ValueId id, const Tensor& t) const;
+
     std::shared_ptr<const ir::Graph> graph_;
+    std::shared_ptr<const ir::Graph> retired_graph_;  // before replace_initializer's copy
     std::shared_ptr<const ir::Model> model_;
     std::unique_ptr<Impl> impl_;
 };
 
-/// Nodes (including inside sub-graphs) whose op the engine cannot run: "name (op)" strings.
+/// Nodes (including inside sub-graphs) whose op the engine cannot run: "'name' (op)" strings.
 std::vector<std::string> unsupported_nodes(const ir::Model& model);
 
 }  // namespace aquant::engine

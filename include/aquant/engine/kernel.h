@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,10 @@
 namespace aquant::engine {
 
 class Executor;
+class BufferPool;
+
+/// Values visible by name from enclosing graphs (If/Loop/Scan bodies).
+using OuterScope = std::map<std::string, const Tensor*>;
 
 class KernelContext {
 public:
@@ -40,12 +45,22 @@ public:
 
     [[noreturn]] void fail(const std::string& what) const;
 
+    /// Values the node's sub-graphs read from enclosing scopes, by name (set by the executor for
+    /// nodes that carry sub-graphs; empty otherwise).
+    const OuterScope& outer_scope() const;
+    void set_outer_scope(const OuterScope* scope) { outer_ = scope; }
+
+    /// Buffers freed earlier in the run, reused by allocate_output (optional).
+    void set_buffer_pool(BufferPool* pool) { pool_ = pool; }
+
 private:
     const ir::Graph& graph_;
     const ir::Node& node_;
     std::vector<const Tensor*> inputs_;
     std::vector<Tensor>& outputs_;
     Executor* exec_;
+    const OuterScope* outer_ = nullptr;
+    BufferPool* pool_ = nullptr;
 };
 
 class Kernel {
@@ -61,6 +76,9 @@ struct KernelBuildInfo {
     const ir::Graph& graph;
     const ir::Node& node;
     std::int64_t opset;  // opset of the node's domain in the model
+    /// Every opset of the model (control-flow kernels build sub-graph executors with it).
+    const std::map<std::string, std::int64_t>* opsets = nullptr;
+
     /// Constant input i (initializer or Constant node output), or nullptr.
     const Tensor* constant_input(std::size_t i) const {
         return node.has_input(i) ? graph.constant(node.inputs[i]) : nullptr;

@@ -23,6 +23,11 @@ public:
     /// Every use of `from` by a node that existed before this patch, and by graph outputs,
     /// becomes `to`. Nodes added through this patch keep their inputs as written.
     void replace_uses(ValueId from, ValueId to);
+    /// Input / output `slot` of one existing node becomes `v` (applied after replace_uses, so
+    /// an explicit edit wins). Used to rewire a single consumer, or to rename what a node
+    /// produces (the old output value is left without a producer).
+    void set_input(NodeId node, std::size_t slot, ValueId v);
+    void set_output(NodeId node, std::size_t slot, ValueId v);
 
     /// Applies all edits, rebuilds uses and re-sorts topologically.
     void apply();
@@ -32,6 +37,13 @@ private:
     std::vector<Node> added_;
     std::vector<NodeId> removed_;
     std::vector<std::pair<ValueId, ValueId>> replaced_;
+    struct SlotEdit {
+        NodeId node;
+        std::size_t slot;
+        ValueId value;
+        bool output;
+    };
+    std::vector<SlotEdit> slot_edits_;
 };
 
 /// Drops initializers and values nothing uses any more (keeps graph inputs/outputs).
