@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "../../src/engine/reference/matmul_int_ref.h"
+#include "../../src/engine/reference/ref_util.h"
 #include "aquant/core/error.h"
 #include "int_test_util.h"
 
