@@ -6,6 +6,7 @@
 
 #include "../../src/engine/reference/conv_ref.h"
 #include "aquant/core/parallel.h"
+#include "aquant/engine/gemm.h"
 #include "nn_test_util.h"
 
 namespace aquant::engine {
@@ -33,6 +34,8 @@ std::string describe(const ConvCase& c, std::uint32_t seed) {
            " strides " + dims_str(c.strides) + " dilations " + dims_str(c.dilations) + " pads " +
            dims_str(c.pads) + (c.bias ? " bias" : "") + " seed " + std::to_string(seed);
 }
+
+void check_2d_cases();
 
 void check_conv(const ConvCase& c, std::uint32_t seed) {
     const std::size_t r = c.x.size() - 2;
@@ -65,6 +68,14 @@ void check_conv(const ConvCase& c, std::uint32_t seed) {
 }
 
 TEST(Conv, MatchesReference2D) {
+    for (GemmKernel k : {GemmKernel::kBest, GemmKernel::kPortable}) {
+        SCOPED_TRACE(set_gemm_kernel(k));
+        check_2d_cases();
+    }
+    set_gemm_kernel(GemmKernel::kBest);
+}
+
+void check_2d_cases() {
     const std::vector<ConvCase> cases = {
         {{1, 1, 5, 5}, {1, 1, 3, 3}, 1, {}, {}, {}, false, true},
         {{1, 3, 28, 28}, {8, 3, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},

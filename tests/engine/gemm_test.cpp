@@ -42,7 +42,18 @@ std::vector<float> run_gemm_f32(std::int64_t m, std::int64_t n, std::int64_t k, 
     return c;
 }
 
-TEST(GemmF32, MatchesReference) {
+// Runs the body once with the best micro-kernel and once with the portable one.
+class GemmKernels : public ::testing::TestWithParam<GemmKernel> {
+protected:
+    void SetUp() override { name_ = set_gemm_kernel(GetParam()); }
+    void TearDown() override { set_gemm_kernel(GemmKernel::kBest); }
+    std::string name_;
+};
+
+INSTANTIATE_TEST_SUITE_P(BothKernels, GemmKernels,
+                         ::testing::Values(GemmKernel::kBest, GemmKernel::kPortable));
+
+TEST_P(GemmKernels, MatchesReference) {
     const std::int64_t odd = 32 * 9 + 17;
     const std::vector<std::array<std::int64_t, 3>> shapes = {
         {1, 1, 1}, {1, 7, 13}, {13, 1, 7}, {7, 13, 1}, {odd, 5, 3}, {3, odd, 5}, {5, 3, odd},
@@ -60,12 +71,46 @@ TEST(GemmF32, MatchesReference) {
                 const auto want = ref::gemm_ref<float>(a, b, &c, {m, n}, m, n, k, ta, tb, alpha, beta);
                 const auto got = run_gemm_f32(m, n, k, ta, tb, alpha, beta, a, b, c);
                 EXPECT_TRUE(near_rel(got, want, kTol,
-                                     "m " + std::to_string(m) + " n " + std::to_string(n) +
+                                     name_ + " m " + std::to_string(m) + " n " + std::to_string(n) +
                                          " k " + std::to_string(k) + " transA " +
                                          std::to_string(ta) + " transB " + std::to_string(tb) +
                                          " alpha " + std::to_string(alpha) + " beta " +
                                          std::to_string(beta) + " seed " + std::to_string(seed)));
             }
+        }
+    }
+}
+
+// Prepacked A and B (constant weights) give the same bits as packing on the fly.
+TEST_P(GemmKernels, PackedOperandsMatchPlain) {
+    const std::int64_t odd = 32 * 9 + 17;
+    for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{
+             {1, 10, 784}, {7, 33, 5}, {odd, 64, 300}, {64, odd, 517}, {13, 1, 9}}) {
+        for (int t = 0; t < 4; ++t) {
+            const bool ta = t & 1, tb = t & 2;
+            const auto a = random_floats(static_cast<std::size_t>(m * k), 70 + t);
+            const auto b = random_floats(static_cast<std::size_t>(k * n), 80 + t);
+            const auto plain = run_gemm_f32(m, n, k, ta, tb, 1.0f, 0.0f, a, b,
+                                            std::vector<float>(static_cast<std::size_t>(m * n)));
+            const MatrixRef ar{a.data(), ta ? m : k, ta}, br{b.data(), tb ? k : n, tb};
+            const PackedA pa(m, k, ar);
+            const PackedB pb(k, n, br);
+            std::vector<float> c1(static_cast<std::size_t>(m * n)), c2 = c1;
+            OperandA oa;
+            oa.packed = &pa;
+            OperandB ob;
+            ob.matrix = br;
+            gemm(m, n, k, oa, ob, c1.data(), n);
+            OperandA oa2;
+            oa2.matrix = ar;
+            OperandB ob2;
+            ob2.packed = &pb;
+            gemm(m, n, k, oa2, ob2, c2.data(), n);
+            const std::string what = name_ + " m " + std::to_string(m) + " n " +
+                                     std::to_string(n) + " k " + std::to_string(k) + " t " +
+                                     std::to_string(t);
+            EXPECT_TRUE(c1 == plain) << what;
+            EXPECT_TRUE(c2 == plain) << what;
         }
     }
 }
