@@ -366,7 +366,7 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const OperandA& a, con
     }
     // A single output column with plain operands runs as its transpose (one row), which the
     // one-row kernel handles without wasting most of a 16-wide panel.
-    if (n == 1 && ldc == 1 && !a.packed && !b.packed && !b.packer) {
+    if (n == 1 && m > 1 && ldc == 1 && !a.packed && !b.packed && !b.packer) {
         const OperandA at{nullptr, MatrixRef{b.matrix.data, b.matrix.ld, !b.matrix.trans}};
         OperandB bt;
         bt.matrix = MatrixRef{a.matrix.data, a.matrix.ld, !a.matrix.trans};
