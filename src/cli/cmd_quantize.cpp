@@ -3,42 +3,40 @@
 #include "aquant/pipeline/quantize.h"
 #include "aquant/quant/range.h"
 #include "cli/data_flags.h"
+#include "cli/quantize_flags.h"
+#include "cli/weight_flags.h"
 
 namespace aquant::cli {
 namespace {
 
-struct QuantizeFlags {
-    pipeline::QuantizeOptions opt;
-    std::string act_bits = "8";
-    std::string granularity = "channel";
-    std::vector<std::string> overrides;
-    std::string calib_path;
-};
+
+// --size BYTES: a number with an optional unit (k/M = 1000, Ki/Mi = 1024; a trailing B allowed).
+std::int64_t parse_size(const std::string& v) {
+    std::size_t used = 0;
+    double x = -1;
+    try {
+        x = std::stod(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    std::string unit = v.substr(used);
+    if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+    double mult = 0;
+    if (unit.empty()) mult = 1;
+    if (unit == "k" || unit == "K") mult = 1e3;
+    if (unit == "M") mult = 1e6;
+    if (unit == "Ki") mult = 1024;
+    if (unit == "Mi") mult = 1024.0 * 1024;
+    if (used == 0 || mult == 0 || !(x > 0)) {
+        throw ConfigError("--size: expected bytes such as 60000, 60k, 1.5M or 64Ki, got '" + v + "'");
+    }
+    return static_cast<std::int64_t>(x * mult);
+}
 
 int parse_act_bits(const std::string& v) {
     if (v == "8") return 8;
     if (v == "none") return 0;
     throw ConfigError("--act-bits: expected 8 or none, got '" + v + "'");
-}
-
-void parse_granularity(const std::string& v, pipeline::QuantizeOptions& o) {
-    if (v == "tensor") {
-        o.granularity = quant::Granularity::kTensor;
-    } else if (v == "channel") {
-        o.granularity = quant::Granularity::kChannel;
-    } else if (v.rfind("block:", 0) == 0) {
-        o.granularity = quant::Granularity::kBlock;
-        try {
-            o.block_size = std::stoi(v.substr(6));
-        } catch (const std::exception&) {
-            o.block_size = 0;
-        }
-        if (o.block_size < 1) {
-            throw ConfigError("--granularity: block size in '" + v + "' must be >= 1");
-        }
-    } else {
-        throw ConfigError("--granularity: expected tensor, channel or block:N, got '" + v + "'");
-    }
 }
 
 std::pair<std::string, int> parse_override(const std::string& v) {
@@ -67,7 +65,8 @@ std::string estimator_names() {
 void finish(QuantizeFlags& f) {
     auto& o = f.opt;
     o.act_bits = parse_act_bits(f.act_bits);
-    parse_granularity(f.granularity, o);
+    parse_granularity(f.granularity, o.weights);
+    if (!f.size.empty()) o.size_bytes = parse_size(f.size);
     for (const auto& v : f.overrides) o.overrides.push_back(parse_override(v));
     o.calib.path = f.calib_path;
     o.calib.format = o.eval.format;
@@ -79,24 +78,42 @@ void finish(QuantizeFlags& f) {
 
 }  // namespace
 
-void add_quantize_command(CLI::App& app, GlobalOptions& global) {
-    auto f = std::make_shared<QuantizeFlags>();
+void add_quantize_options(CLI::App* cmd, QuantizeFlags& flags) {
+    auto* f = &flags;
     auto& o = f->opt;
-    auto* cmd = app.add_subcommand(
-        "quantize",
-        "Quantize a float model to QDQ ONNX (INT8/INT4 weights, 8-bit activations), evaluate "
-        "it, write it\n"
-        "  examples: aquant quantize models/lenet5_fmnist.onnx --bits 8 -o lenet5.w8a8.onnx\n"
-        "            aquant quantize m.onnx --bits 4 --granularity block:32 -o m.w4.onnx\n"
-        "            aquant quantize m.onnx --bits 4 --max-opset 17 --exclude '^/fc3' -o q.onnx\n"
-        "            aquant quantize m.onnx --bits 8 --calib train.npz --eval test.npz -o q.onnx");
     cmd->add_option("model", o.model_path, "Float ONNX model")->required();
-    cmd->add_option("-o,--output", o.output_path, "Quantized model to write")->required();
+    cmd->add_option("-o,--output", o.output_path, "Quantized model to write (not with --dry-run)");
+    cmd->add_option("--target-acc", o.target_acc,
+                    "Target: smallest model whose metric on the eval data (top-1 with labels, "
+                    "else top-1 agreement with fp32) is >= A, e.g. 0.9");
+    cmd->add_option("--max-drop", o.max_drop,
+                    "Target: metric >= fp32's measured metric - D, e.g. 0.01");
+    cmd->add_option("--avg-bits", o.avg_bits,
+                    "Target: average stored bits per weight, scales included, e.g. 4.5");
+    cmd->add_option("--size", f->size, "Target: weight bytes at the true bit-width, e.g. 60k");
     cmd->add_option("--bits", o.bits, "Uniform weight bits, 2..8 (INT4 storage at <= 4)");
+    cmd->add_option("--allocator", o.allocator,
+                    std::string("Bit allocator: adaptive | mmse | loss-aware (default ") +
+                        pipeline::kDefaultAllocator +
+                        ": the smallest models at equal accuracy on the bundled models, README)");
+    cmd->add_option("--estimator", o.estimator,
+                    "Sensitivity estimator: adaptive | mmse | loss-aware (default: the "
+                    "allocator's own; the adaptive allocator needs adaptive)");
+    cmd->add_option("--weight-bits", o.candidate_bits, "Candidate weight bits (default 2,3,4,8)")
+        ->delimiter(',')
+        ->check(CLI::Range(2, 8));
+    cmd->add_option("--profile", o.profile_path,
+                    "Reuse a sensitivity profile (aquant sensitivity -o FILE) instead of "
+                    "measuring one");
+    cmd->add_option("--loss", o.loss, "loss-aware estimator: kl (default) | ce | logit-mse");
+    cmd->add_option("--max-evals", o.max_evals,
+                    "Accuracy targets: candidates measured at most (default 10)");
+    cmd->add_flag("--dry-run", o.dry_run,
+                  "Print the plan, predicted size and accuracy; write nothing");
     cmd->add_option("--act-bits", f->act_bits, "Activation bits: 8, or none (weight-only)");
     cmd->add_option("--granularity", f->granularity,
                     "Weight scales: tensor, channel (default) or block:N (opset 21)");
-    cmd->add_option("--weight-range", o.weight_range,
+    cmd->add_option("--weight-range", o.weights.range,
                     "Weight range estimator: " + estimator_names() + " (default mmse)");
     cmd->add_option("--act-range", o.act_range,
                     "Activation range estimator: " + estimator_names() + " (default " +
@@ -112,10 +129,30 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--exclude", o.exclude, "Keep layers whose node name matches REGEX float");
     cmd->add_option("--override", f->overrides, "REGEX=BITS: weight bits for matching layers "
                                                 "(0 = float; later flags win)");
-    cmd->add_option("--report", o.report_path, "Also write the report as JSON to FILE.json");
+    cmd->add_option("--report", o.report_path,
+                    "Also write the report to FILE: .json, .md, .csv or .html (charts)");
     cmd->add_option("--batch", o.batch, "Batch size for calibration and evaluation")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--seed", o.seed, "Seed (recorded; the job uses no randomness)");
+}
+
+void finish_quantize_flags(QuantizeFlags& f) { finish(f); }
+
+void add_quantize_command(CLI::App& app, GlobalOptions& global) {
+    auto f = std::make_shared<QuantizeFlags>();
+    auto* cmd = app.add_subcommand(
+        "quantize",
+        "Quantize a float model to QDQ ONNX (INT8/INT4 weights, 8-bit activations): the smallest "
+        "model that meets a target, measured; exit 3 when the target is missed\n"
+        "  examples: aquant quantize models/resnet_fmnist.onnx --target-acc 0.91 -o resnet.q.onnx\n"
+        "            aquant quantize m.onnx --max-drop 0.005 --allocator mmse -o q.onnx\n"
+        "            aquant sensitivity m.onnx -o m.profile.json && aquant quantize m.onnx "
+        "--profile m.profile.json --avg-bits 3.5 --dry-run\n"
+        "            aquant quantize models/lenet5_fmnist.onnx --bits 8 -o lenet5.w8a8.onnx\n"
+        "            aquant quantize m.onnx --bits 4 --granularity block:32 -o m.w4.onnx\n"
+        "            aquant quantize m.onnx --bits 4 --max-opset 17 --exclude '^/fc3' -o q.onnx\n"
+        "            aquant quantize m.onnx --bits 8 --calib train.npz --eval test.npz -o q.onnx");
+    add_quantize_options(cmd, *f);
     cmd->add_flag("--json", global.json, "JSON report on stdout");
     cmd->callback([f, &global] {
         finish(*f);
@@ -125,6 +162,11 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
         } else {
             std::cout << pipeline::format_report(result.report);
         }
+        if (!result.target_message.empty() && (!result.target_met || !global.quiet)) {
+            std::cerr << "aquant: " << (result.target_met ? "" : "error: ") << result.target_message
+                      << "\n";
+        }
+        if (!result.target_met) set_exit_code(3);
     });
 }
 

@@ -2,12 +2,14 @@
 
 #include "aquant/pipeline/sensitivity.h"
 #include "aquant/sensitivity/estimator.h"
+#include "cli/weight_flags.h"
 #include "cli/data_flags.h"
 
 namespace aquant::cli {
 
 void add_sensitivity_command(CLI::App& app, GlobalOptions& global) {
     auto opt = std::make_shared<pipeline::SensitivityOptions>();
+    auto granularity = std::make_shared<std::string>("channel");
     std::string names;
     for (const auto& e : sensitivity::estimators()) {
         names += "\n    " + e.name + ": " + e.summary;
@@ -27,10 +29,13 @@ void add_sensitivity_command(CLI::App& app, GlobalOptions& global) {
         ->check(CLI::PositiveNumber);
     cmd->add_option("--loss", opt->loss, "loss-aware: kl (default) | ce | logit-mse");
     cmd->add_option("--weight-range", opt->weights.range, "mmse (default) | minmax | percentile");
+    cmd->add_option("--granularity", *granularity,
+                    "Weight scales: tensor, channel (default) or block:N");
     cmd->add_option("--seed", opt->seed, "Seed of the noise draws (adaptive)");
     cmd->add_option("-o,--output", opt->output_path, "Write the profile (.json)");
     cmd->add_flag("--json", global.json, "JSON on stdout");
-    cmd->callback([opt, &global] {
+    cmd->callback([opt, granularity, &global] {
+        parse_granularity(*granularity, opt->weights);
         const auto table = pipeline::measure_sensitivity(*opt);
         if (global.json) {
             std::cout << pipeline::profile_json(table, opt->model_path).dump(2) << "\n";

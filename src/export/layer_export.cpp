@@ -5,6 +5,7 @@
 
 #include "aquant/export/layer_rule.h"
 #include "aquant/export/weight_quant.h"
+#include "aquant/quant/weight.h"
 #include "aquant/ir/diagnostics.h"
 #include "export/qdq_nodes.h"
 
@@ -39,7 +40,7 @@ Tensor float_weight(const ir::Graph& g, const ir::Node& n, const ir::Layer& laye
 // Why the bias stays float, or "" when it can be quantized.
 std::string bias_float_reason(const ExportPlan& plan, const ir::Node& n, const Tensor& bias,
                               std::int64_t channels) {
-    if (plan.granularity == quant::Granularity::kBlock) return "per-block weight scales";
+    if (plan.weights.granularity == quant::Granularity::kBlock) return "per-block weight scales";
     if (bias.numel() != channels || bias.rank() > 1) {
         return "bias of shape " + dims_str(bias.dims()) + " is not one value per output channel";
     }
@@ -106,8 +107,6 @@ LayerRecord export_layer(LayerExportContext& ctx, const ir::Layer& layer, int bi
     const ir::Node& n = g.node(layer.node);
     const Tensor w = float_weight(g, n, layer);
     const WeightLayout layout = weight_layout(g, n, w.rank());
-    const quant::QuantScheme scheme =
-        weight_scheme(bits, ctx.plan.granularity, ctx.plan.block_size, layout);
     DType storage = DType::kI8;
     if (bits <= 4 && !ctx.int4_as_int8) storage = DType::kI4;
     if (bits <= 4 && ctx.int4_as_int8) {
@@ -115,8 +114,8 @@ LayerRecord export_layer(LayerExportContext& ctx, const ir::Layer& layer, int bi
                                  std::to_string(bits) + "-bit weights stored as INT8 (max opset " +
                                      std::to_string(ctx.plan.max_opset) + " has no INT4)"});
     }
-    const QuantizedWeight qw =
-        quantize_weight(w, scheme, ctx.range, storage, ctx.plan.range_options);
+    const quant::QuantizedWeight qw = quant::quantize_weight(
+        w, bits, ctx.plan.weights, {layout.channel_axis, layout.reduction_axis}, storage);
     const std::string wname = g.value(layer.weight).name;
     ctx.patch.set_input(layer.node, static_cast<std::size_t>(layer.weight_input),
                         add_dequantized_constant(ctx.patch, wname, qw.codes, qw.params));
@@ -124,7 +123,7 @@ LayerRecord export_layer(LayerExportContext& ctx, const ir::Layer& layer, int bi
     LayerRecord r = float_layer_record(g, layer);
     r.weight_bits = bits;
     r.act_bits = ctx.plan.act_bits;
-    r.scheme = quant::scheme_str(scheme);
+    r.scheme = quant::scheme_str(qw.params.scheme);
     r.storage = std::string(dtype_name(storage));
     r.weight_sqnr_db = qw.sqnr_db;
     r.bytes_stored = qw.bytes_stored;

@@ -14,7 +14,6 @@ struct LayerExportContext {
     ir::Graph& graph;
     ir::GraphPatch& patch;
     const ExportPlan& plan;
-    const quant::RangeEstimator& range;
     bool int4_as_int8 = false;  // the opset has no INT4: store b <= 4 codes as INT8
     std::vector<Decision>& decisions;
 };

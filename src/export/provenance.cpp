@@ -69,9 +69,11 @@ nlohmann::json totals_json(const PlanTotals& t) {
 std::string plan_json(const ExportPlan& plan, const ExportResult& result) {
     nlohmann::json j;
     j["schema"] = 1;
-    j["weights"] = {{"granularity", quant::granularity_name(plan.granularity)},
-                    {"block_size", plan.block_size},
-                    {"range", plan.weight_range},
+    j["weights"] = {{"granularity", quant::granularity_name(plan.weights.granularity)},
+                    {"block_size", plan.weights.granularity == quant::Granularity::kBlock
+                                       ? plan.weights.block_size
+                                       : 0},
+                    {"range", plan.weights.range},
                     {"symmetric", true},
                     {"narrow_range", true}};
     nlohmann::json act;

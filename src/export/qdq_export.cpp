@@ -64,12 +64,12 @@ void check_plan_options(const ExportPlan& plan) {
         throw ConfigError("activation bits " + std::to_string(plan.act_bits) +
                           ", expected 8 or none");
     }
-    if (plan.granularity == quant::Granularity::kBlock && plan.block_size < 1) {
-        throw ConfigError("block granularity: block size " + std::to_string(plan.block_size) +
+    if (plan.weights.granularity == quant::Granularity::kBlock && plan.weights.block_size < 1) {
+        throw ConfigError("block granularity: block size " + std::to_string(plan.weights.block_size) +
                           ", expected >= 1");
     }
-    quant::range_estimator(plan.weight_range);  // ConfigError listing the valid names
-    quant::validate_range_options(plan.range_options);
+    quant::range_estimator(plan.weights.range);  // ConfigError listing the valid names
+    quant::validate_range_options(plan.weights.range_options);
 }
 
 void check_activation_params(const ir::Graph& g, const ExportPlan& plan,
@@ -103,7 +103,7 @@ void check_opset(const ir::Model& model, const ExportPlan& plan, bool needs_int4
         throw ConfigError(model_label(g) + ": model opset " + std::to_string(opset) +
                           " is above max opset " + std::to_string(plan.max_opset));
     }
-    if (plan.granularity == quant::Granularity::kBlock && opset < 21) {
+    if (plan.weights.granularity == quant::Granularity::kBlock && opset < 21) {
         throw ConfigError(model_label(g) + ": per-block weight scales need opset 21 "
                                            "(DequantizeLinear block_size), model has opset " +
                           std::to_string(opset));
@@ -152,8 +152,7 @@ ExportResult export_qdq(ir::Model& model, const ExportPlan& plan) {
     }
     ExportResult result;
     ir::GraphPatch patch(g);
-    detail::LayerExportContext lctx{g, patch, plan, quant::range_estimator(plan.weight_range),
-                                    false, result.decisions};
+    detail::LayerExportContext lctx{g, patch, plan, false, result.decisions};
     check_opset(model, plan, needs_int4, &lctx.int4_as_int8);
     for (const ir::Layer& l : layers) {
         const int bits = planned_bits(plan, g.node(l.node).name);

@@ -35,17 +35,21 @@ std::vector<Layer> quantizable_layers(const Graph& g) {
         if (!is_default_domain(n)) continue;
         int w = -1;
         int axis = 0;
+        int reduction = 1;
         if (n.op_type == "Conv") {
             w = 1;
         } else if (n.op_type == "ConvTranspose") {
             w = 1;
             axis = 1;
+            reduction = 0;
         } else if (n.op_type == "Gemm") {
             w = 1;
             axis = n.attr_int("transB", 0) ? 0 : 1;
+            reduction = 1 - axis;
         } else if (n.op_type == "MatMul") {
             w = 1;
             axis = -1;  // last axis of B
+            reduction = -2;
         } else {
             continue;
         }
@@ -60,6 +64,7 @@ std::vector<Layer> quantizable_layers(const Graph& g) {
         if (!t || !dtype_traits(t->dtype()).is_float) continue;
         l.params = t->numel();
         l.channel_axis = axis;
+        l.reduction_axis = reduction;
         layers.push_back(l);
     }
     return layers;

@@ -51,13 +51,15 @@ qdq::ExportPlan uniform_plan(const ir::Graph& g, const QuantizeOptions& o,
         }
         plan.weight_bits[name] = bits;
     }
+    set_plan_options(plan, o);
+    return plan;
+}
+
+void set_plan_options(qdq::ExportPlan& plan, const QuantizeOptions& o) {
     plan.act_bits = o.act_bits;
-    plan.granularity = o.granularity;
-    plan.block_size = o.block_size;
-    plan.weight_range = o.weight_range;
+    plan.weights = o.weights;
     plan.max_opset = o.max_opset;
     plan.activation_range = o.act_range;
-    return plan;
 }
 
 }  // namespace aquant::pipeline::detail

@@ -59,7 +59,7 @@ void raise_opset_for_plan(ir::Model& model, const qdq::ExportPlan& plan,
                           std::vector<qdq::Decision>& decisions) {
     bool int4 = false;
     for (const auto& [name, bits] : plan.weight_bits) int4 = int4 || (bits > 0 && bits <= 4);
-    const bool block = plan.granularity == quant::Granularity::kBlock;
+    const bool block = plan.weights.granularity == quant::Granularity::kBlock;
     const bool limited = plan.max_opset != 0 && plan.max_opset < kInt4Opset;
     if (!(int4 || block) || model.opset() >= kInt4Opset) return;
     if (block && limited) {

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -36,6 +37,9 @@ nlohmann::json report_from_metadata(const ir::Model& m) {
     r["plan"] = parse_meta(m, qdq::kMetaPlan, nlohmann::json::object());
     r["metrics"] = parse_meta(m, qdq::kMetaMetrics, nlohmann::json::object());
     r["decisions"] = parse_meta(m, qdq::kMetaDecisions, nlohmann::json::array());
+    if (m.metadata(qdq::kMetaAllocation)) {
+        r["allocation"] = parse_meta(m, qdq::kMetaAllocation, nlohmann::json::object());
+    }
     return r;
 }
 
@@ -59,21 +63,66 @@ std::string sqnr_cell(const nlohmann::json& v) {
     return v.is_number() ? fmt::format("{:.2f}", v.get<double>()) : std::string("-");
 }
 
-void layer_table(std::ostream& os, const nlohmann::json& layers) {
+std::string sci_cell(const nlohmann::json& v) {
+    return v.is_number() ? fmt::format("{:.3g}", v.get<double>()) : std::string("-");
+}
+
+std::string pct_cell(const nlohmann::json& v) {
+    return v.is_number() ? fmt::format("{:+.2f}", -100.0 * v.get<double>() + 0.0) : std::string("-");
+}
+
+// With an allocation: the sensitivity (the estimator's cost at the chosen bits) and the
+// predicted top-1 change (points) of each layer quantized alone.
+void layer_table(std::ostream& os, const nlohmann::json& layers, const nlohmann::json& alloc) {
+    std::map<std::string, nlohmann::json> sens;
+    for (const auto& l : alloc.value("layers", nlohmann::json::array())) {
+        sens[l.value("name", "")] = l;
+    }
+    const bool with_sens = !sens.empty();
     std::size_t w = 5;
     for (const auto& l : layers) w = std::max(w, l.value("name", "").size());
-    os << fmt::format("{:<{}}  {:<13} {:>10} {:>4} {:>4} {:<7} {:>8} {:>10} {:>10}\n", "layer", w,
-                      "op", "params", "bits", "act", "storage", "SQNR dB", "bytes", "packed");
+    os << fmt::format("{:<{}}  {:<13} {:>10} {:>4} {:>4} {:<7}", "layer", w, "op", "params", "bits",
+                      "act", "storage");
+    if (with_sens) os << fmt::format(" {:>10} {:>8}", "sensitiv.", "pred pt");
+    os << fmt::format(" {:>8} {:>10} {:>10}\n", "SQNR dB", "bytes", "packed");
     for (const auto& l : layers) {
         const int bits = l.value("weight_bits", 0);
         const int act = l.value("act_bits", 0);
-        os << fmt::format("{:<{}}  {:<13} {:>10} {:>4} {:>4} {:<7} {:>8} {:>10} {:>10}\n",
-                          l.value("name", ""), w, l.value("op", ""),
+        const std::string name = l.value("name", "");
+        os << fmt::format("{:<{}}  {:<13} {:>10} {:>4} {:>4} {:<7}", name, w, l.value("op", ""),
                           with_commas(l.value("params", std::int64_t{0})),
                           bits ? std::to_string(bits) : "fp32", act ? std::to_string(act) : "-",
-                          l.value("storage", ""), sqnr_cell(l.value("weight_sqnr_db", nlohmann::json())),
+                          l.value("storage", ""));
+        if (with_sens) {
+            const auto it = sens.find(name);
+            const nlohmann::json s = it == sens.end() ? nlohmann::json::object() : it->second;
+            os << fmt::format(" {:>10} {:>8}", sci_cell(s.value("cost", nlohmann::json())),
+                              pct_cell(s.value("predicted_drop", nlohmann::json())));
+        }
+        os << fmt::format(" {:>8} {:>10} {:>10}\n",
+                          sqnr_cell(l.value("weight_sqnr_db", nlohmann::json())),
                           with_commas(l.value("bytes_stored", std::int64_t{0})),
                           with_commas(l.value("bytes_packed", std::int64_t{0})));
+    }
+}
+
+void allocation_lines(std::ostream& os, const nlohmann::json& a) {
+    if (a.empty()) return;
+    os << fmt::format("allocation: {} allocator on the {} estimator's {} (candidates",
+                      a.value("allocator", ""), a.value("estimator", ""), a.value("cost", ""));
+    for (const auto& b : a.value("candidate_bits", nlohmann::json::array())) os << " " << b.get<int>();
+    os << fmt::format(" bits), solver {}", a.value("solver", ""));
+    if (a.contains("profile")) os << ", profile " << a["profile"].get<std::string>();
+    os << "\n";
+    const auto& t = a.value("target", nlohmann::json::object());
+    if (t.contains("goal")) {
+        os << fmt::format("target: {} {} -> {} >= {:.4f} (fp32 {:.4f}); {} candidates {}\n",
+                          t.value("kind", ""), t.value("value", 0.0), t.value("metric", ""),
+                          t.value("goal", 0.0), t.value("fp32", 0.0),
+                          a.value("search", nlohmann::json::array()).size(),
+                          a.value("predicted_search", false) ? "predicted" : "measured");
+    } else if (t.contains("kind")) {
+        os << fmt::format("target: {} {}\n", t.value("kind", ""), t["value"].dump());
     }
 }
 
@@ -99,6 +148,12 @@ void totals(std::ostream& os, const nlohmann::json& t) {
 }
 
 void metrics(std::ostream& os, const nlohmann::json& m) {
+    if (m.contains("target")) {
+        const auto& t = m["target"];
+        os << fmt::format("target {} >= {:.2f} %: reached {:.2f} %, {}\n", t.value("metric", ""),
+                          100 * t.value("goal", 0.0), 100 * t.value("reached", 0.0),
+                          t.value("met", false) ? "met" : "NOT MET");
+    }
     if (!m.contains("fp32") || !m.contains("quantized")) return;
     const auto& f = m["fp32"];
     const auto& q = m["quantized"];
@@ -136,8 +191,20 @@ std::string format_report(const nlohmann::json& r) {
             os << "float (weight-only)\n";
         }
     }
-    layer_table(os, plan.value("layers", nlohmann::json::array()));
+    const auto& alloc = r.value("allocation", nlohmann::json::object());
+    allocation_lines(os, alloc);
+    layer_table(os, plan.value("layers", nlohmann::json::array()), alloc);
     totals(os, plan.value("totals", nlohmann::json::object()));
+    if (r.value("dry_run", false)) {
+        const auto& p = r.value("predicted", nlohmann::json::object());
+        os << "dry run: nothing written";
+        if (p.contains("metric")) {
+            os << fmt::format("; predicted {} {:.2f} %", p.value("metric_name", ""),
+                              100 * p.value("metric", 0.0));
+            if (p.contains("goal")) os << fmt::format(" (target {:.2f} %)", 100 * p.value("goal", 0.0));
+        }
+        os << "\n";
+    }
     if (r.contains("file_bytes")) {
         const auto& fb = r["file_bytes"];
         const auto a = fb.value("fp32", std::int64_t{0}), b = fb.value("quantized", std::int64_t{0});
@@ -145,6 +212,14 @@ std::string format_report(const nlohmann::json& r) {
                           pct(b, a));
     }
     metrics(os, r.value("metrics", nlohmann::json::object()));
+    if (r.contains("seconds")) {
+        const auto& s = r["seconds"];
+        os << "time:";
+        for (const char* k : {"sensitivity", "calibration", "search", "evaluation", "total"}) {
+            if (s.contains(k)) os << fmt::format(" {} {:.1f} s", k, s[k].get<double>());
+        }
+        os << "\n";
+    }
     const auto& d = r.value("decisions", nlohmann::json::array());
     if (!d.empty()) {
         os << "decisions (" << d.size() << "):\n";

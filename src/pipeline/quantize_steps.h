@@ -9,6 +9,7 @@
 #include "aquant/data/dataset.h"
 #include "aquant/export/qdq_export.h"
 #include "aquant/pipeline/quantize.h"
+#include "aquant/pipeline/sensitivity.h"
 
 namespace aquant::pipeline::detail {
 
@@ -22,12 +23,22 @@ void raise_opset_for_plan(ir::Model& model, const qdq::ExportPlan& plan,
 qdq::ExportPlan uniform_plan(const ir::Graph& g, const QuantizeOptions& options,
                              std::vector<qdq::Decision>& decisions);
 
+/// Everything of the plan but the per-layer bits: activations, weight config, max opset.
+void set_plan_options(qdq::ExportPlan& plan, const QuantizeOptions& options);
+
 /// quantize_data.cpp: the calibration and evaluation data (see quantize.h).
 struct QuantizeData {
     data::DatasetPtr calib;
     data::DatasetPtr eval;  // null when options.evaluate is false
 };
 QuantizeData open_quantize_data(const ir::Graph& graph, const QuantizeOptions& options);
+
+/// sensitivity.cpp: the table of `options.estimator` on a prepared float model (the first
+/// options.calib_samples rows of `calib`), with top1_drop measured.
+sensitivity::SensitivityTable estimate_table(std::shared_ptr<const ir::Model> model,
+                                             const std::string& model_path,
+                                             const data::Dataset& calib,
+                                             const SensitivityOptions& options);
 
 /// quantize_report.cpp: the report object of a quantized model's metadata.
 nlohmann::json report_from_metadata(const ir::Model& model);

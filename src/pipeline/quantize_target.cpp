@@ -23,26 +23,43 @@ double uniform_avg_bits(const sensitivity::SensitivityTable& t, std::size_t k) {
 
 }  // namespace
 
+namespace {
+
+std::regex compile_flag(const std::string& flag, const std::string& pattern) {
+    try {
+        return std::regex(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+        throw ConfigError(flag + ": invalid regular expression '" + pattern + "': " + e.what());
+    }
+}
+
+}  // namespace
+
 void apply_fixed_layers(sensitivity::SensitivityTable& table,
                         const std::vector<std::string>& exclude,
                         const std::vector<std::pair<std::string, int>>& overrides) {
+    std::vector<std::pair<std::regex, int>> ov;
+    for (const auto& [re, bits] : overrides) {
+        if (bits != 0 && (bits < 2 || bits > 8)) {
+            throw ConfigError("--override " + re + ": weight bits " + std::to_string(bits) +
+                              ", expected 2..8 or 0 (float)");
+        }
+        ov.emplace_back(compile_flag("--override", re), bits);
+    }
+    std::vector<std::regex> ex;
+    for (const auto& re : exclude) ex.push_back(compile_flag("--exclude", re));
     for (auto& l : table.layers) {
-        for (const auto& [re, bits] : overrides) {
-            if (std::regex_search(l.name, std::regex(re))) {
+        for (const auto& [re, bits] : ov) {
+            if (std::regex_search(l.name, re)) {
                 l.fixed = true;
                 l.fixed_bits = bits;
             }
         }
-        for (const auto& re : exclude) {
-            if (std::regex_search(l.name, std::regex(re))) {
+        for (const auto& re : ex) {
+            if (std::regex_search(l.name, re)) {
                 l.fixed = true;
                 l.fixed_bits = 0;
             }
-        }
-        if (l.fixed && l.fixed_bits != 0 && table.candidate_index(l.fixed_bits) < 0) {
-            throw ConfigError("--override: layer '" + l.name + "' set to " +
-                              std::to_string(l.fixed_bits) +
-                              " bits, which is not a candidate (--weight-bits)");
         }
     }
 }
@@ -63,6 +80,7 @@ SearchResult search_target(const sensitivity::SensitivityTable& table,
     const double lo_bits = uniform_avg_bits(table, 0);
     const double hi_bits = uniform_avg_bits(table, table.candidate_bits.size() - 1);
 
+    int evals = 0;
     auto run = [&](double budget) -> SearchPoint {
         alloc::Budget b;
         b.avg_weight_bits = budget;
@@ -73,50 +91,57 @@ SearchResult search_target(const sensitivity::SensitivityTable& table,
         for (const auto& q : result.trace) {
             if (q.plan.bits == p.plan.bits) {
                 p.metric = q.metric;
-                result.trace.push_back(p);
                 return p;
             }
         }
         p.metric = measure(p.plan);
+        ++evals;
         logger().info("search: budget {:.3f} bits/weight -> {:.3f} avg bits, metric {:.4f}",
                       budget, p.plan.avg_weight_bits, p.metric);
         result.trace.push_back(p);
         return p;
     };
+    std::optional<SearchPoint> best;
+    auto consider = [&](const SearchPoint& p) {
+        if (p.metric < goal) return;
+        if (!best || p.plan.total_size_bits < best->plan.total_size_bits ||
+            (p.plan.total_size_bits == best->plan.total_size_bits && p.metric > best->metric)) {
+            best = p;
+        }
+    };
 
-    const SearchPoint top = run(hi_bits);
-    if (top.metric < goal) {
-        result.plan = top.plan;
-        result.metric = top.metric;
-        result.met = false;
-        return result;
-    }
-    double best_metric = top.metric;
-    alloc::BitPlan best_plan = top.plan;
-    double lo = lo_bits, hi = hi_bits;
-    // lo is tried first: a target below the smallest plan's metric ends the search at once.
-    const SearchPoint bottom = run(lo);
+    // The smallest plan first: a target it meets ends the search at once.
+    const SearchPoint bottom = run(lo_bits);
     if (bottom.metric >= goal) {
         result.plan = bottom.plan;
         result.metric = bottom.metric;
         return result;
     }
-    for (int i = 2; i < max_evals && hi - lo > 0.02; ++i) {
+    // Bisection of the budget between the smallest plan (misses) and the largest; the largest
+    // is measured only when no candidate below it met the target.
+    double lo = lo_bits, hi = hi_bits;
+    for (int iter = 0; iter < 64 && evals < max_evals - 1 && hi - lo > 0.01; ++iter) {
         const double mid = 0.5 * (lo + hi);
         const SearchPoint p = run(mid);
+        consider(p);
         if (p.metric >= goal) {
             hi = mid;
-            if (p.plan.total_size_bits < best_plan.total_size_bits ||
-                (p.plan.total_size_bits == best_plan.total_size_bits && p.metric > best_metric)) {
-                best_plan = p.plan;
-                best_metric = p.metric;
-            }
         } else {
             lo = mid;
         }
     }
-    result.plan = best_plan;
-    result.metric = best_metric;
+    if (!best) {
+        const SearchPoint top = run(hi_bits);
+        consider(top);
+        if (!best) {
+            result.plan = top.plan;
+            result.metric = top.metric;
+            result.met = false;
+            return result;
+        }
+    }
+    result.plan = best->plan;
+    result.metric = best->metric;
     return result;
 }
 

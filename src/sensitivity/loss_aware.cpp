@@ -19,12 +19,16 @@ public:
         table.estimator = "loss-aware";
         table.metric = in.loss == "ce" ? "cross-entropy delta" : in.loss;
         table.candidate_bits = in.candidate_bits;
+        table.fp32_top1 = top1(probe.fp32_logits(), probe.fp32_logits(), in.calib,
+                               &table.top1_with_labels);
         for (std::size_t l = 0; l < in.layers.size(); ++l) {
             LayerSensitivity s = describe_layer(g, in.layers[l], in.candidate_bits, in.weights);
             for (int bits : in.candidate_bits) {
                 const Tensor wq = fake_quant_weight(g, in.layers[l], bits, in.weights);
                 const auto logits = probe.logits_with(l, wq);
                 s.cost.push_back(mean_loss(probe.fp32_logits(), logits, in.calib, in.loss));
+                s.top1_drop.push_back(table.fp32_top1 -
+                                      top1(probe.fp32_logits(), logits, in.calib));
             }
             logger().debug("sensitivity loss-aware: {} cost@{}b {:.4g}", s.name,
                            in.candidate_bits[0], s.cost[0]);

@@ -133,3 +133,38 @@ double mean_loss(const std::vector<Tensor>& ref, const std::vector<Tensor>& x,
 }
 
 }  // namespace aquant::sensitivity
+
+namespace aquant::sensitivity {
+namespace {
+
+std::int64_t argmax_row(const float* p, std::int64_t n) {
+    return static_cast<std::int64_t>(std::max_element(p, p + n) - p);
+}
+
+}  // namespace
+
+double top1(const std::vector<Tensor>& ref, const std::vector<Tensor>& x,
+            const std::vector<CalibBatch>& batches, bool* with_labels) {
+    bool labels = !batches.empty();
+    for (const auto& b : batches) labels = labels && b.labels.has_value();
+    if (with_labels) *with_labels = labels;
+    std::int64_t hits = 0, samples = 0;
+    for (std::size_t b = 0; b < x.size(); ++b) {
+        const std::vector<float> xr = x[b].to_f32();
+        const std::vector<float> rr = labels ? std::vector<float>{} : ref[b].to_f32();
+        const std::int64_t rows = x[b].rank() == 0 ? 1 : x[b].dim(0);
+        const std::int64_t cols = rows == 0 ? 0 : x[b].numel() / rows;
+        std::vector<double> y;
+        if (labels) y = batches[b].labels->to_f64();
+        for (std::int64_t i = 0; i < rows; ++i) {
+            const std::int64_t got = argmax_row(xr.data() + i * cols, cols);
+            const std::int64_t want = labels ? static_cast<std::int64_t>(y[static_cast<std::size_t>(i)])
+                                             : argmax_row(rr.data() + i * cols, cols);
+            hits += got == want;
+        }
+        samples += rows;
+    }
+    return samples ? static_cast<double>(hits) / static_cast<double>(samples) : 0.0;
+}
+
+}  // namespace aquant::sensitivity

@@ -156,7 +156,9 @@ TEST(QdqExport, StoredWeightsDequantizeToFakeQuantizedWeights) {
         exec.run(values, {dq_out});
         const Tensor& got = values.at(dq_out.index);
         // The oracle: quant::fake_quantize with the params the scheme and estimator give.
-        const quant::QuantScheme s = weight_scheme(bits, quant::Granularity::kChannel, 0, {0, 1, 2});
+        quant::WeightQuantConfig cfg;
+        cfg.range = "mmse";
+        const quant::QuantScheme s = quant::weight_scheme(bits, cfg, {0, 1}, w.rank());
         const auto p = quant::estimate_params(w, s, quant::range_estimator("mmse"));
         const Tensor want = quant::fake_quantize(w, p);
         ASSERT_EQ(got.numel(), want.numel());
@@ -242,8 +244,8 @@ TEST(QdqExport, WeightOnlyKeepsActivationsAndBiasFloat) {
 TEST(QdqExport, BlockScalesRunAlongTheReductionAxis) {
     auto m = conv_gemm_model(21);
     ExportPlan plan = plan_for(*m->graph, 4);
-    plan.granularity = quant::Granularity::kBlock;
-    plan.block_size = 16;
+    plan.weights.granularity = quant::Granularity::kBlock;
+    plan.weights.block_size = 16;
     const ExportResult r = export_qdq(*m, plan);
     EXPECT_EQ(init(*m->graph, "fc.w_scale").dims(), (Dims{5, 4}));  // [N, ceil(64 / 16)]
     for (const ir::Node* dq : nodes_of(*m->graph, "DequantizeLinear")) {
@@ -256,8 +258,8 @@ TEST(QdqExport, BlockScalesRunAlongTheReductionAxis) {
     EXPECT_EQ(bias_float, 2);
     auto m17 = conv_gemm_model(17);
     ExportPlan p17 = plan_for(*m17->graph, 8);
-    p17.granularity = quant::Granularity::kBlock;
-    p17.block_size = 16;
+    p17.weights.granularity = quant::Granularity::kBlock;
+    p17.weights.block_size = 16;
     EXPECT_THROW(export_qdq(*m17, p17), ConfigError);
 }
 

@@ -23,6 +23,9 @@ inline constexpr const char* kMetaCommand = "aquant.command";
 inline constexpr const char* kMetaPlan = "aquant.plan";
 inline constexpr const char* kMetaMetrics = "aquant.metrics";
 inline constexpr const char* kMetaDecisions = "aquant.decisions";
+/// Set by the pipeline for targets other than --bits: allocator, estimator, target, per-layer
+/// sensitivity and the candidates the search measured.
+inline constexpr const char* kMetaAllocation = "aquant.allocation";
 
 struct PlanTotals {
     int layers = 0;

@@ -6,7 +6,7 @@
 //   (input 0) and the output (output 0) of each quantized layer, shared when a tensor feeds
 //   several layers; every reader of the tensor then reads the DequantizeLinear output. A graph
 //   output keeps its name (the producer writes to a renamed value that the pair reads).
-// - Weights: weight_quant.h; stored codes -> DequantizeLinear -> the layer (no QuantizeLinear).
+// - Weights: quant/weight.h; stored codes -> DequantizeLinear -> the layer (no QuantizeLinear).
 //   INT8 at opset >= 13; INT4 (b <= 4) needs opset 21, else with max_opset set below 21 it is
 //   stored as INT8 and recorded as a decision. Per-block scales need opset 21.
 // - Bias (Conv, ConvTranspose, Gemm with alpha = beta = 1): int32 codes -> DequantizeLinear with
@@ -24,16 +24,15 @@
 #include "aquant/ir/graph.h"
 #include "aquant/quant/range.h"
 #include "aquant/quant/scheme.h"
+#include "aquant/quant/weight.h"
 
 namespace aquant::qdq {
 
 struct ExportPlan {
     std::map<std::string, int> weight_bits;  // node name -> weight bits (2..8; 0 = keep float)
     int act_bits = 8;                        // 8, or 0 = weight-only (no activation QDQ)
-    quant::Granularity granularity = quant::Granularity::kChannel;
-    int block_size = 0;                      // kBlock only
-    std::string weight_range = "mmse";       // a quant::range_estimator name
-    quant::RangeOptions range_options;
+    /// How every weight is quantized (quant/weight.h: the same as the sensitivity estimators).
+    quant::WeightQuantConfig weights;
     /// Per activation tensor name (activation_tensors()), int8 asymmetric per-tensor params.
     std::map<std::string, quant::QuantParams> activation_params;
     /// 0: no limit. Below 21: INT4 weights are stored as INT8 (recorded).

@@ -16,6 +16,7 @@ struct Layer {
     ValueId weight_source;    // the constant at the start of the chain
     std::int64_t params = 0;  // weight elements
     int channel_axis = 0;     // output-channel axis of the weight as the node sees it
+    int reduction_axis = 1;   // its input (reduction) axis; negative counts from the back
     bool via_chain = false;   // weight reaches the node through shape-only ops
 };
 

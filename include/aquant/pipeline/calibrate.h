@@ -19,7 +19,7 @@
 namespace aquant::pipeline {
 
 /// The default activation range estimator of `aquant quantize` (measured: see README).
-inline constexpr const char* kDefaultActRange = "percentile";
+inline constexpr const char* kDefaultActRange = "mmse";
 
 struct CalibrationOptions {
     std::string act_range = kDefaultActRange;  // a quant::range_estimator name

@@ -1,8 +1,13 @@
 // `aquant quantize`: float model + data -> QDQ model, measured.
 //   1. read; below opset 13 convert to 13 (io::convert_opset); fold constants; fold
 //      BatchNormalization into Conv
-//   2. plan: uniform weight bits for every quantizable layer, minus --exclude (float), plus
-//      --override REGEX=BITS (later overrides win; --exclude wins over --override)
+//   2. plan: with --bits, uniform weight bits for every quantizable layer; with a target
+//      (--target-acc, --max-drop, --avg-bits, --size), the sensitivity table (measured on the
+//      calibration data by --estimator, or read from --profile) and --allocator give per-layer
+//      bits: a budget target allocates once; an accuracy target bisects the average-bits budget,
+//      each candidate exported and measured on the evaluation data by the engine, and keeps the
+//      smallest candidate that meets it. --exclude keeps layers float, --override REGEX=BITS
+//      fixes their bits (later overrides win; --exclude wins over --override).
 //   3. raise the opset to 21 when INT4 or per-block scales are written (unless --max-opset is
 //      below 21: then INT4 is stored as INT8, recorded)
 //   4. calibrate the activations to quantize on the calibration data
@@ -24,17 +29,32 @@
 #include "aquant/pipeline/calibrate.h"
 #include "aquant/pipeline/evaluate.h"
 #include "aquant/quant/scheme.h"
+#include "aquant/quant/weight.h"
 
 namespace aquant::pipeline {
+
+/// The allocator `quantize` uses without --allocator (the evidence benchmark, README).
+inline constexpr const char* kDefaultAllocator = "loss-aware";
 
 struct QuantizeOptions {
     std::string model_path;
     std::string output_path;
-    std::optional<int> bits;  // uniform weight bits 2..8 (the only target so far)
+    // The target: exactly one of these.
+    std::optional<int> bits;                 // uniform weight bits 2..8
+    std::optional<double> target_acc;        // metric on the eval data, in (0, 1]
+    std::optional<double> max_drop;          // fp32 metric - max_drop, in [0, 1)
+    std::optional<double> avg_bits;          // average stored bits per weight (scales incl.)
+    std::optional<std::int64_t> size_bytes;  // weight bytes at the true bit-width
+    // Allocation (targets other than --bits).
+    std::string allocator = kDefaultAllocator;
+    std::string estimator;                   // "" = the allocator's own
+    std::vector<int> candidate_bits = {2, 3, 4, 8};
+    std::string profile_path;                // reuse a sensitivity profile
+    std::string loss = "kl";                 // loss-aware estimator: kl | ce | logit-mse
+    int max_evals = 10;                      // accuracy targets: candidates measured at most
+    bool dry_run = false;                    // plan and predictions only; nothing written
     int act_bits = 8;         // 8, or 0 = weight-only
-    quant::Granularity granularity = quant::Granularity::kChannel;
-    int block_size = 0;
-    std::string weight_range = "mmse";
+    quant::WeightQuantConfig weights;  // granularity, block size, range estimator
     std::string act_range = kDefaultActRange;
     DataOptions calib;  // path "" = sidecar
     std::int64_t calib_samples = 512;
@@ -53,9 +73,13 @@ struct QuantizeResult {
     nlohmann::json report;
     Metrics fp32;
     Metrics quantized;
+    /// False when an accuracy target was missed (the best model found is written; exit 3).
+    bool target_met = true;
+    std::string target_message;  // what was reached against what was asked
 };
 
-/// Runs the whole job and writes options.output_path (never options.model_path: ConfigError).
+/// Runs the whole job and writes options.output_path (never options.model_path: ConfigError);
+/// with dry_run, returns the plan and its predictions and writes nothing.
 QuantizeResult quantize(const QuantizeOptions& options);
 
 /// The command recorded in aquant.command: "aquant quantize MODEL --bits 4 ..." with the flags
@@ -68,5 +92,11 @@ std::string quantize_command_line(const QuantizeOptions& options);
 nlohmann::json read_report(const std::string& model_path);
 /// The per-layer table and totals, as quantize prints them.
 std::string format_report(const nlohmann::json& report);
+/// The report as the file `path` asks by its extension: .json, .md (Markdown), .csv (one row per
+/// layer) or .html (self-contained, inline SVG charts: bits per layer, sensitivity per layer and
+/// bit-width, the size/accuracy candidates of the search). ConfigError for another extension.
+std::string report_as(const nlohmann::json& report, const std::string& path);
+/// Writes report_as(report, path) atomically.
+void write_report_file(const nlohmann::json& report, const std::string& path);
 
 }  // namespace aquant::pipeline

@@ -18,7 +18,7 @@ struct SensitivityOptions {
     std::vector<int> candidate_bits = {2, 3, 4, 8};
     quant::WeightQuantConfig weights;
     DataOptions calib;  // path "" = sidecar's calibration split
-    std::int64_t calib_samples = 256;
+    std::int64_t calib_samples = 512;  // as quantize: profiles and quantize runs agree
     std::int64_t batch = 64;
     std::string loss = "kl";  // loss-aware: kl | ce | logit-mse
     std::uint64_t seed = 1;
@@ -38,6 +38,9 @@ sensitivity::SensitivityTable profile_from_json(const nlohmann::json& j, const s
 void write_profile(const sensitivity::SensitivityTable& table, const std::string& model_path,
                    const std::string& path);
 sensitivity::SensitivityTable read_profile(const std::string& path);
+
+/// "channel mmse", "block:32 minmax": what a profile records of the weight quantizer.
+std::string weight_config_str(const quant::WeightQuantConfig& w);
 
 std::string format_sensitivity(const sensitivity::SensitivityTable& table);
 

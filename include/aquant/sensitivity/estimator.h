@@ -61,6 +61,10 @@ LayerSensitivity describe_layer(const ir::Graph& g, const ir::Layer& layer,
                                 const std::vector<int>& candidate_bits,
                                 const quant::WeightQuantConfig& cfg);
 
+/// Fills table.fp32_top1 and every layer's top1_drop (one probe run per layer and candidate)
+/// unless the estimator already did. The table's layers must be input.layers, in order.
+void measure_top1_drop(const EstimatorInput& input, SensitivityTable& table);
+
 /// Fake-quantized weight of a layer at `bits` (what the exporter writes, dequantized).
 Tensor fake_quant_weight(const ir::Graph& g, const ir::Layer& layer, int bits,
                          const quant::WeightQuantConfig& cfg);

@@ -37,6 +37,11 @@ private:
 /// Per-sample mean of a loss between fp32 logits and perturbed logits over all batches.
 /// kind: "kl" = KL(softmax(ref) || softmax(x)); "logit-mse" = ||x - ref||^2;
 /// "ce" = CE(x, labels) - CE(ref, labels).
+/// Top-1 of `x` over all batches: accuracy against the labels when every batch has them
+/// (*with_labels = true), else agreement with argmax(ref).
+double top1(const std::vector<Tensor>& ref, const std::vector<Tensor>& x,
+            const std::vector<CalibBatch>& batches, bool* with_labels = nullptr);
+
 double mean_loss(const std::vector<Tensor>& ref, const std::vector<Tensor>& x,
                  const std::vector<CalibBatch>& batches, const std::string& kind);
 
