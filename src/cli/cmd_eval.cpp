@@ -18,6 +18,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
                     "Reference model: top-1 agreement, KL divergence, SQNR (dB)");
     cmd->add_option("--output", opt->output_name, "Model output holding the logits");
     cmd->add_option("--batch", opt->batch, "Batch size")->check(CLI::PositiveNumber);
+    add_qdq_flag(cmd, opt->runner);
     cmd->add_flag("--json", global.json, "JSON on stdout");
     cmd->callback([opt, &global] {
         const auto m = pipeline::evaluate(*opt);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "aquant/pipeline/evaluate.h"
 #include "cli/cli.h"
 
@@ -19,6 +21,16 @@ inline void add_data_flags(CLI::App* cmd, pipeline::DataOptions& d, const std::s
     cmd->add_option("--offset", d.offset, "Skip this many samples")->check(CLI::NonNegativeNumber);
     cmd->add_option("--limit", d.limit, "Use at most this many samples")
         ->check(CLI::PositiveNumber);
+}
+
+/// --qdq int|float: how QDQ models run (integer kernels after QDQ fusion, or the float graph).
+inline void add_qdq_flag(CLI::App* cmd, pipeline::RunnerOptions& r) {
+    cmd->add_option_function<std::string>(
+           "--qdq", [&r](const std::string& mode) { r.integer = mode == "int"; },
+           "QDQ models: int (default) runs DequantizeLinear->Conv/Gemm/MatMul->QuantizeLinear "
+           "in integer kernels as ONNX Runtime does; float runs the graph as written")
+        ->check(CLI::IsMember({"int", "float"}, CLI::ignore_case))
+        ->option_text("int|float");
 }
 
 }  // namespace aquant::cli

@@ -44,10 +44,22 @@ bool is_graph_output(const ir::Graph& g, ir::ValueId v) {
     return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
 }
 
+// A constant, also when it reaches the node through Identity nodes (exporters alias equal
+// initializers that way, e.g. PyTorch's deduplicated BN parameters).
+const Tensor* constant_of(const ir::Graph& g, ir::ValueId v) {
+    for (int depth = 0; depth < 8 && v.valid(); ++depth) {
+        if (const Tensor* t = g.constant(v)) return t;
+        const ir::NodeId p = g.producer(v);
+        if (!p.valid() || g.node(p).op_type != "Identity" || !is_default_domain(g.node(p))) break;
+        v = g.node(p).inputs.empty() ? ir::ValueId{} : g.node(p).inputs[0];
+    }
+    return nullptr;
+}
+
 const Tensor* float_constant(const ir::Graph& g, const ir::Node& n, std::size_t i,
                              std::int64_t numel) {
     if (!n.has_input(i)) return nullptr;
-    const Tensor* t = g.constant(n.inputs[i]);
+    const Tensor* t = constant_of(g, n.inputs[i]);
     if (!t || t->dtype() != DType::kF32) return nullptr;
     if (numel >= 0 && t->numel() != numel) return nullptr;
     return t;
@@ -103,10 +115,11 @@ std::optional<ir::NodeId> foldable_conv(const ir::Graph& g, const ir::Node& bn,
 void fold_pair(ir::Graph& g, ir::GraphPatch& patch, ir::NodeId conv_id, ir::NodeId bn_id) {
     const ir::Node& conv = g.node(conv_id);
     const ir::Node& bn = g.node(bn_id);
-    const Tensor* bias = conv.has_input(2) ? g.constant(conv.inputs[2]) : nullptr;
-    FoldedConv f = fold_bn_params(*g.constant(conv.inputs[1]), bias, *g.constant(bn.inputs[1]),
-                                  *g.constant(bn.inputs[2]), *g.constant(bn.inputs[3]),
-                                  *g.constant(bn.inputs[4]), bn.attr_float("epsilon", 1e-5f));
+    const Tensor* bias = conv.has_input(2) ? constant_of(g, conv.inputs[2]) : nullptr;
+    FoldedConv f = fold_bn_params(*constant_of(g, conv.inputs[1]), bias,
+                                  *constant_of(g, bn.inputs[1]), *constant_of(g, bn.inputs[2]),
+                                  *constant_of(g, bn.inputs[3]), *constant_of(g, bn.inputs[4]),
+                                  bn.attr_float("epsilon", 1e-5f));
     const ir::ValueId w = conv.inputs[1];
     if (owned_initializer(g, w)) {
         g.value(w).initializer = f.weight;
@@ -121,6 +134,21 @@ void fold_pair(ir::Graph& g, ir::GraphPatch& patch, ir::NodeId conv_id, ir::Node
     }
     patch.set_output(conv_id, 0, bn.outputs[0]);
     patch.remove_node(bn_id);
+}
+
+// Identity nodes that only fed folded BN parameters.
+void remove_dead_identities(ir::Graph& g) {
+    ir::GraphPatch patch(g);
+    bool any = false;
+    for (ir::NodeId id : g.node_ids()) {
+        const ir::Node& n = g.node(id);
+        if (n.op_type != "Identity" || n.outputs.empty() || !n.outputs[0].valid()) continue;
+        if (g.consumers(n.outputs[0]).empty() && !is_graph_output(g, n.outputs[0])) {
+            patch.remove_node(id);
+            any = true;
+        }
+    }
+    if (any) patch.apply();
 }
 
 }  // namespace
@@ -147,6 +175,7 @@ BnFoldResult fold_batch_norms(ir::Graph& g) {
         fold_pair(g, patch, c.conv, c.bn);
     }
     patch.apply();
+    remove_dead_identities(g);
     ir::remove_unused_initializers(g);
     auto& vi = g.value_infos;
     vi.erase(std::remove_if(vi.begin(), vi.end(),

@@ -183,7 +183,7 @@ Metrics evaluate(ModelRunner& runner, const data::Dataset& data, std::size_t out
 }
 
 Metrics evaluate(const EvalOptions& options) {
-    ModelRunner runner = ModelRunner::from_file(options.model_path);
+    ModelRunner runner = ModelRunner::from_file(options.model_path, options.runner);
     std::string output = options.output_name;
     if (output.empty()) {
         if (const auto sc = data::find_sidecar(options.model_path)) output = sc->output;
@@ -194,7 +194,7 @@ Metrics evaluate(const EvalOptions& options) {
     logger().info("eval: {}", data->description());
     std::unique_ptr<ModelRunner> reference;
     if (!options.reference_path.empty()) {
-        reference = std::make_unique<ModelRunner>(ModelRunner::from_file(options.reference_path));
+        reference = std::make_unique<ModelRunner>(ModelRunner::from_file(options.reference_path, options.runner));
     }
     if (!data->has_labels() && !reference) {
         throw ConfigError("the data has no labels: pass labels, or --reference MODEL for "

@@ -2,11 +2,40 @@
 
 #include <cstring>
 
+#include "aquant/core/log.h"
 #include "aquant/io/onnx_reader.h"
 
 namespace aquant::pipeline {
 
-ModelRunner::ModelRunner(std::shared_ptr<const ir::Model> model) : model_(std::move(model)) {
+namespace {
+
+bool has_qdq(const ir::Graph& g) {
+    for (const ir::Node& n : g.nodes()) {
+        if (!n.removed && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear") &&
+            (n.domain.empty() || n.domain == "ai.onnx")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+ModelRunner::ModelRunner(std::shared_ptr<const ir::Model> model, RunnerOptions options)
+    : model_(std::move(model)) {
+    if (options.integer && has_qdq(*model_->graph)) {
+        auto copy = std::make_shared<ir::Model>(*model_);
+        copy->graph = std::make_shared<ir::Graph>(*model_->graph);
+        fusion_ = engine::fuse_qdq(*copy);
+        fused_ = true;
+        const std::string& where = model_->graph->source_path;
+        logger().info("{}: integer execution: {}", where.empty() ? "model" : where,
+                      fusion_.summary());
+        for (const auto& s : fusion_.skipped) {
+            logger().debug("  kept in float: '{}' ({}): {}", s.node, s.op_type, s.reason);
+        }
+        model_ = std::move(copy);
+    }
     exec_ = std::make_unique<engine::Executor>(model_);
     const ir::Graph& g = *model_->graph;
     const auto inputs = g.real_inputs();
@@ -18,8 +47,8 @@ ModelRunner::ModelRunner(std::shared_ptr<const ir::Model> model) : model_(std::m
     }
 }
 
-ModelRunner ModelRunner::from_file(const std::string& path) {
-    return ModelRunner(io::read_model(path));
+ModelRunner ModelRunner::from_file(const std::string& path, RunnerOptions options) {
+    return ModelRunner(io::read_model(path), options);
 }
 
 std::vector<std::string> ModelRunner::output_names() const {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -30,14 +31,14 @@ inline std::string shared_models() {
     return (std::filesystem::path(AQUANT_SOURCE_DIR) / ".." / "shared" / "models").string();
 }
 
-inline CmdResult run_aquant(const std::string& args) {
+/// Runs `cmd` with /bin/sh; stdout is captured, stderr goes to a temporary file and is read back.
+inline CmdResult run_command(const std::string& cmd) {
     const auto dir = std::filesystem::temp_directory_path() /
                      ("aquant_cli_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto err_file = dir / "stderr.txt";
-    const std::string cmd = aquant_bin() + " " + args + " 2>" + err_file.string();
     CmdResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
+    FILE* p = ::popen((cmd + " 2>" + err_file.string()).c_str(), "r");
     if (!p) return r;
     std::array<char, 4096> buf{};
     std::size_t n;
@@ -50,5 +51,7 @@ inline CmdResult run_aquant(const std::string& args) {
     r.err = ss.str();
     return r;
 }
+
+inline CmdResult run_aquant(const std::string& args) { return run_command(aquant_bin() + " " + args); }
 
 }  // namespace aquant::test

@@ -2,10 +2,10 @@
 // aquant's exporter and ONNX Runtime's quantizer write it) computes every quantized layer in
 // float between DequantizeLinear and QuantizeLinear nodes:
 //
-//   x_q -> DequantizeLinear(s_x, z_x) ----------------------\
-//   W_q (constant) -> DequantizeLinear(s_w, z_w, axis) ------> Conv / Gemm / MatMul -> y
-//   bias_q (constant int32) -> DequantizeLinear(s_b) -------/                          |
-//   y -> QuantizeLinear(s_y, z_y) -> y_q -> (DequantizeLinear, kept) -> ...
+//   x_q                     -> DequantizeLinear(s_x, z_x)       -> input 0 of the layer
+//   W_q (constant)          -> DequantizeLinear(s_w, z_w, axis) -> input 1
+//   bias_q (constant int32) -> DequantizeLinear(s_b)            -> input 2 (optional)
+//   layer (Conv / Gemm / MatMul) -> y -> QuantizeLinear(s_y, z_y) -> y_q -> DequantizeLinear -> ...
 //
 // fuse_qdq() replaces DequantizeLinear(x) + the layer + QuantizeLinear(y) by one integer node
 // that reads x_q and writes y_q:

@@ -37,6 +37,7 @@ struct EvalOptions {
     std::string output_name;     // "" = sidecar's output, else the first output
     DataOptions data;
     std::int64_t batch = 64;
+    RunnerOptions runner;  // --qdq int|float, for the model and the reference
 };
 
 struct Metrics {

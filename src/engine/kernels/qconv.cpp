@@ -18,20 +18,23 @@ constexpr std::int64_t kColumnBlock = 256;
 // Scratch owned by the calling thread, grown to the largest request and reused.
 template <typename T>
 T* scratch(std::size_t n, int slot) {
-    thread_local std::vector<T> buffers[2];
+    thread_local std::vector<T> buffers[2];  // per element type
     std::vector<T>& b = buffers[slot];
     if (b.size() < n) b.resize(n);
     return b.data();
 }
 
 // Rows (c, kd, kh, kw) x output columns [p0, p1) of one image's im2col matrix into col (rows
-// ld elements apart); taps outside the input read `pad` (the input zero point).
+// ld elements apart); taps outside the input read `pad` (the input zero point). Output positions
+// are walked with running (od, oh, ow) counters: no division per output row.
 template <typename X>
 void im2col(const X* x, std::int64_t cg, const Geometry& g, std::int64_t p0, std::int64_t p1,
             X pad, X* col, std::int64_t ld) {
     const std::int64_t OH = g.out[1], OW = g.out[2];
     const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
     const std::int64_t sd = g.stride[0], sh = g.stride[1], sw = g.stride[2];
+    const std::int64_t row0 = p0 / OW, ow_first = p0 % OW;
+    const std::int64_t oh_first = row0 % OH, od_first = row0 / OH;
     for (std::int64_t c = 0; c < cg; ++c) {
         const X* xc = x + c * g.in_size();
         for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
@@ -43,28 +46,32 @@ void im2col(const X* x, std::int64_t cg, const Geometry& g, std::int64_t p0, std
                     std::int64_t lo_w, hi_w;
                     spatial::valid_range(offw, sw, W, OW, &lo_w, &hi_w);
                     X* dst_row = col;
+                    std::int64_t ow0 = ow_first, oh = oh_first, od = od_first;
                     for (std::int64_t p = p0; p < p1;) {
-                        const std::int64_t row = p / OW, ow0 = p % OW;
                         const std::int64_t ow1 = std::min(OW, ow0 + (p1 - p));
-                        const std::int64_t id = (row / OH) * sd + offd;
-                        const std::int64_t ih = (row % OH) * sh + offh;
+                        const std::int64_t id = od * sd + offd, ih = oh * sh + offh;
                         X* dst = dst_row - ow0;
                         if (id < 0 || id >= D || ih < 0 || ih >= H) {
-                            std::fill(dst + ow0, dst + ow1, pad);
+                            for (std::int64_t ow = ow0; ow < ow1; ++ow) dst[ow] = pad;
                         } else {
                             const X* src = xc + (id * H + ih) * W + offw;
                             const std::int64_t a = std::clamp(lo_w, ow0, ow1);
                             const std::int64_t b = std::clamp(hi_w, a, ow1);
-                            std::fill(dst + ow0, dst + a, pad);
+                            for (std::int64_t ow = ow0; ow < a; ++ow) dst[ow] = pad;
                             if (sw == 1) {
                                 std::memcpy(dst + a, src + a, sizeof(X) * (b - a));
                             } else {
                                 for (std::int64_t ow = a; ow < b; ++ow) dst[ow] = src[ow * sw];
                             }
-                            std::fill(dst + b, dst + ow1, pad);
+                            for (std::int64_t ow = b; ow < ow1; ++ow) dst[ow] = pad;
                         }
                         dst_row += ow1 - ow0;
                         p += ow1 - ow0;
+                        ow0 = 0;
+                        if (++oh == OH) {
+                            oh = 0;
+                            ++od;
+                        }
                     }
                     col += ld;
                 }
@@ -129,6 +136,143 @@ void gemm_block(const Shape& s, const X* x, std::int32_t x_zp, const PackedWeigh
             qgemm::store_tile<Y, true>(tile, rows, nj, row_offset, col_offset, m0, stage, dst);
         }
     }
+}
+
+// Stride-1 convolutions without im2col: each image is padded once (pad value = the input zero
+// point) and output position (od, oh, ow) is read as flat position q = (od * hp + oh) * wp + ow
+// of the padded volume, so tap (c, kd, kh, kw) is the padded channel c shifted by a constant.
+// GEMM columns run over q; positions with oh >= OH or ow >= OW wrap around a padded row and are
+// computed but never stored.
+struct Flat {
+    std::int64_t dp = 0, hp = 0, wp = 0, plane = 0;
+    std::int64_t cols = 0;  // flat positions per image, up to the last output
+};
+
+Flat flat_geometry(const Geometry& g) {
+    Flat f;
+    f.dp = g.in[0] + g.pad_begin[0] + g.pad_end[0];
+    f.hp = g.in[1] + g.pad_begin[1] + g.pad_end[1];
+    f.wp = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+    f.plane = f.dp * f.hp * f.wp;
+    f.cols = ((g.out[0] - 1) * f.hp + g.out[1] - 1) * f.wp + g.out[2];
+    return f;
+}
+
+template <typename X>
+std::vector<X> pad_input(const Shape& s, const X* x, X pad, const Flat& f) {
+    std::vector<X> padded(static_cast<std::size_t>(s.n * s.c * f.plane), pad);
+    const Geometry& g = s.g;
+    parallel_for(s.n * s.c, 4, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const X* src = x + i * g.in_size();
+            X* dst = padded.data() + i * f.plane;
+            for (std::int64_t d = 0; d < g.in[0]; ++d) {
+                for (std::int64_t h = 0; h < g.in[1]; ++h) {
+                    std::memcpy(dst + ((d + g.pad_begin[0]) * f.hp + h + g.pad_begin[1]) * f.wp +
+                                    g.pad_begin[2],
+                                src + (d * g.in[1] + h) * g.in[2], sizeof(X) * g.in[2]);
+                }
+            }
+        }
+    });
+    return padded;
+}
+
+// Flat columns [q0, q1) of image n, group grp.
+template <typename X, typename Y>
+void flat_block(const Shape& s, const Flat& f, const X* padded, std::int32_t x_zp,
+                const PackedWeights& w, const qgemm::OutputStage& stage, Y* y, std::int64_t n,
+                std::int64_t grp, std::int64_t q0, std::int64_t q1) {
+    const Geometry& g = s.g;
+    const std::int64_t K = w.depth, cols = q1 - q0, kp = qgemm::depth_pairs(K);
+    const std::int64_t P = g.out_size();
+    const X** rows = scratch<const X*>(static_cast<std::size_t>(K), 0);
+    const X* base = padded + (n * s.c + grp * s.cg) * f.plane + q0;
+    std::int64_t k = 0;
+    for (std::int64_t c = 0; c < s.cg; ++c) {
+        for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+            for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+                for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                    rows[k++] = base + c * f.plane +
+                                (kd * g.dilation[0] * f.hp + kh * g.dilation[1]) * f.wp +
+                                kw * g.dilation[2];
+                }
+            }
+        }
+    }
+    std::int16_t* packed = scratch<std::int16_t>(qgemm::packed_cols_size(cols, K), 0);
+    qgemm::pack_cols_gather(rows, K, cols, x_zp, packed);
+    // Output offset of every column of the block, -1 for the wrap-around ones.
+    std::int64_t* offset = scratch<std::int64_t>(static_cast<std::size_t>(cols), 0);
+    {
+        const std::int64_t hw = f.hp * f.wp;
+        std::int64_t od = q0 / hw, oh = q0 % hw / f.wp, ow = q0 % f.wp;
+        for (std::int64_t j = 0; j < cols; ++j) {
+            const bool valid = od < g.out[0] && oh < g.out[1] && ow < g.out[2];
+            offset[j] = valid ? (od * g.out[1] + oh) * g.out[2] + ow : -1;
+            if (++ow == f.wp) {
+                ow = 0;
+                if (++oh == f.hp) {
+                    oh = 0;
+                    ++od;
+                }
+            }
+        }
+    }
+    Y* yn = y + n * s.m * P;
+    const std::int32_t* wg = w.rows.data() + grp * w.group_stride;
+    alignas(64) std::int32_t tile[qgemm::kRowTile * qgemm::kPanel];
+    std::int64_t col_offset[qgemm::kPanel], keep[qgemm::kPanel];
+    for (std::int64_t q = 0; q < qgemm::panels(cols); ++q) {
+        const std::int64_t j0 = q * qgemm::kPanel, nj = std::min(qgemm::kPanel, cols - j0);
+        std::int64_t nv = 0;
+        for (std::int64_t j = 0; j < nj; ++j) {
+            if (offset[j0 + j] >= 0) {
+                keep[nv] = j;
+                col_offset[nv++] = offset[j0 + j];
+            }
+        }
+        if (nv == 0) continue;
+        const bool contiguous = nv == nj && col_offset[nv - 1] - col_offset[0] == nv - 1;
+        const std::int16_t* panel = packed + q * kp * qgemm::kPanel * 2;
+        for (std::int64_t t = 0; t < qgemm::row_tiles(s.mg); ++t) {
+            qgemm::micro_kernel(wg + t * kp * qgemm::kRowTile, panel, kp, tile);
+            const std::int64_t m0 = grp * s.mg + t * qgemm::kRowTile;
+            const std::int64_t nr = std::min(qgemm::kRowTile, s.mg - t * qgemm::kRowTile);
+            std::int64_t row_offset[qgemm::kRowTile];
+            for (std::int64_t i = 0; i < nr; ++i) row_offset[i] = (m0 + i) * P;
+            if (contiguous) {
+                qgemm::store_tile<Y, true>(tile, nr, nv, row_offset, nullptr, m0, stage,
+                                           yn + col_offset[0]);
+                continue;
+            }
+            for (std::int64_t i = 0; i < nr; ++i) {
+                for (std::int64_t v = 0; v < nv; ++v) {
+                    tile[i * qgemm::kPanel + v] = tile[i * qgemm::kPanel + keep[v]];
+                }
+            }
+            qgemm::store_tile<Y, true>(tile, nr, nv, row_offset, col_offset, m0, stage, yn);
+        }
+    }
+}
+
+template <typename X, typename Y>
+void run_flat(const Shape& s, const X* x, std::int32_t x_zp, const PackedWeights& w,
+              const qgemm::OutputStage& stage, Y* y) {
+    const Flat f = flat_geometry(s.g);
+    const std::vector<X> padded = pad_input(s, x, static_cast<X>(x_zp), f);
+    const std::int64_t blocks = (f.cols + kColumnBlock - 1) / kColumnBlock;
+    std::int64_t bs = (f.cols + blocks - 1) / blocks;
+    bs = (bs + qgemm::kPanel - 1) / qgemm::kPanel * qgemm::kPanel;
+    const std::int64_t nblocks = (f.cols + bs - 1) / bs;
+    parallel_for(s.n * s.group * nblocks, 1, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const std::int64_t blk = i % nblocks, grp = i / nblocks % s.group;
+            const std::int64_t n = i / (nblocks * s.group);
+            const std::int64_t q0 = blk * bs, q1 = std::min(f.cols, q0 + bs);
+            flat_block(s, f, padded.data(), x_zp, w, stage, y, n, grp, q0, q1);
+        }
+    });
 }
 
 template <typename X, typename Y>
@@ -308,8 +452,14 @@ template <typename X, typename Y>
 void run(const Shape& s, const X* x, std::int32_t x_zero_point, const PackedWeights& w,
          const qgemm::OutputStage& stage, Y* y) {
     if (s.n == 0 || s.m == 0 || s.g.out_size() == 0) return;
+    const bool unit_stride = s.g.stride == decltype(s.g.stride){1, 1, 1};
+    const bool pointwise = s.g.kernel_size() == 1 && unit_stride &&
+                           s.g.pad_begin == decltype(s.g.pad_begin){} &&
+                           s.g.pad_end == decltype(s.g.pad_end){};
     if (w.is_depthwise()) {
         run_depthwise(s, x, x_zero_point, w, stage, y);
+    } else if (unit_stride && !pointwise) {
+        run_flat(s, x, x_zero_point, w, stage, y);
     } else {
         run_gemm(s, x, x_zero_point, w, stage, y);
     }

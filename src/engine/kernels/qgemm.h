@@ -89,11 +89,50 @@ void pack_cols(const T* src, std::int64_t depth_stride, std::int64_t col_stride,
             const T* s0 = src + k * depth_stride + c0 * col_stride;
             const T* s1 = s0 + depth_stride;
             const bool odd_tail = k + 1 >= depth;
-            for (std::int64_t j = 0; j < n; ++j) {
-                const std::int32_t z = zero_point[zp_per_col ? c0 + j : 0];
-                dst[2 * j] = static_cast<std::int16_t>(s0[j * col_stride] - z);
-                dst[2 * j + 1] =
-                    odd_tail ? std::int16_t{0} : static_cast<std::int16_t>(s1[j * col_stride] - z);
+            if (!zp_per_col && col_stride == 1 && !odd_tail) {
+                const std::int32_t z = zero_point[0];
+                for (std::int64_t j = 0; j < n; ++j) {
+                    dst[2 * j] = static_cast<std::int16_t>(s0[j] - z);
+                    dst[2 * j + 1] = static_cast<std::int16_t>(s1[j] - z);
+                }
+            } else {
+                for (std::int64_t j = 0; j < n; ++j) {
+                    const std::int32_t z = zero_point[zp_per_col ? c0 + j : 0];
+                    dst[2 * j] = static_cast<std::int16_t>(s0[j * col_stride] - z);
+                    dst[2 * j + 1] = odd_tail ? std::int16_t{0}
+                                              : static_cast<std::int16_t>(s1[j * col_stride] - z);
+                }
+            }
+            std::fill(dst + 2 * n, dst + 2 * kPanel, std::int16_t{0});
+        }
+    }
+}
+
+/// Packs columns [0, cols) of B whose row k starts at rows[k] (element (k, c) = rows[k][c]),
+/// minus a per-tensor zero point: the im2col-free form used by stride-1 convolutions, whose rows
+/// are shifted views of the padded input.
+template <typename T>
+void pack_cols_gather(const T* const* rows, std::int64_t depth, std::int64_t cols,
+                      std::int32_t zero_point, std::int16_t* out) {
+    const std::int64_t kp = depth_pairs(depth);
+    for (std::int64_t p = 0; p < panels(cols); ++p) {
+        std::int16_t* panel = out + p * kp * kPanel * 2;
+        const std::int64_t c0 = p * kPanel, n = std::min(kPanel, cols - c0);
+        for (std::int64_t kk = 0; kk < kp; ++kk) {
+            const std::int64_t k = 2 * kk;
+            std::int16_t* dst = panel + kk * kPanel * 2;
+            const T* s0 = rows[k] + c0;
+            if (k + 1 < depth) {
+                const T* s1 = rows[k + 1] + c0;
+                for (std::int64_t j = 0; j < n; ++j) {
+                    dst[2 * j] = static_cast<std::int16_t>(s0[j] - zero_point);
+                    dst[2 * j + 1] = static_cast<std::int16_t>(s1[j] - zero_point);
+                }
+            } else {
+                for (std::int64_t j = 0; j < n; ++j) {
+                    dst[2 * j] = static_cast<std::int16_t>(s0[j] - zero_point);
+                    dst[2 * j + 1] = 0;
+                }
             }
             std::fill(dst + 2 * n, dst + 2 * kPanel, std::int16_t{0});
         }

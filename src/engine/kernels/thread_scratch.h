@@ -8,9 +8,9 @@
 namespace aquant::engine {
 
 /// A float buffer of at least n elements, owned by the calling thread; contents are unspecified.
-/// `slot` selects one of a few independent buffers for kernels that need more than one.
+/// `slot` (0..5) selects one of a few independent buffers for kernels that need more than one.
 inline float* thread_scratch(std::size_t n, int slot = 0) {
-    thread_local std::vector<float> buffers[4];
+    thread_local std::vector<float> buffers[6];
     std::vector<float>& b = buffers[slot];
     if (b.size() < n) b.resize(n);
     return b.data();
