@@ -3,6 +3,7 @@
 #include "aquant/core/error.h"
 #include "aquant/pipeline/run.h"
 #include "cli/cli.h"
+#include "cli/data_flags.h"
 
 namespace aquant::cli {
 
@@ -18,6 +19,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--input", *inputs, "NAME=FILE (.npy or TensorProto .pb), repeatable");
     cmd->add_option("--data", opt->data_dir, "ONNX test_data_set_N folder");
     cmd->add_option("-o,--output-dir", opt->output_dir, "Write each output as <name>.npy");
+    add_qdq_flag(cmd, opt->runner);
     cmd->add_flag("--json", global.json, "JSON on stdout");
     cmd->callback([opt, inputs, &global] {
         for (const auto& kv : *inputs) {
@@ -42,6 +44,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--runs", opt->runs, "Timed runs (median reported)")->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", opt->warmup, "Untimed warm-up runs")
         ->check(CLI::NonNegativeNumber);
+    add_qdq_flag(cmd, opt->runner);
     cmd->add_flag("--json", global.json, "JSON on stdout");
     cmd->callback([opt, &global] {
         const auto r = pipeline::bench_model(*opt);

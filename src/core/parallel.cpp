@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -10,6 +11,9 @@
 namespace aquant {
 namespace {
 
+// The caller runs chunks too and returns as soon as every chunk is done: a worker that the OS
+// has not scheduled yet (another process on its core) never holds the caller up. A worker joins
+// a run only while it is open (job_ set), and the caller waits for the workers that joined.
 class Pool {
 public:
     explicit Pool(int n) { resize(n); }
@@ -32,37 +36,62 @@ public:
             job_ = &job;
             chunks_ = chunks;
             next_.store(0);
-            pending_ = static_cast<int>(workers_.size());
+            done_.store(0);
+            error_ = nullptr;
             ++generation_;
         }
         cv_.notify_all();
-        work();
+        work(job);
         std::unique_lock<std::mutex> g(m_);
-        done_cv_.wait(g, [this] { return pending_ == 0; });
-        job_ = nullptr;
+        done_cv_.wait(g, [this] { return done_.load() == chunks_ || error_; });
+        job_ = nullptr;  // closed: workers waking from now on skip this run
+        done_cv_.wait(g, [this] { return active_ == 0; });
+        if (error_) {
+            std::exception_ptr e = error_;
+            error_ = nullptr;
+            std::rethrow_exception(e);
+        }
     }
 
 private:
-    void work() {
+    // Claims and runs chunks until none is left. The first exception stops the hand-out (chunks
+    // already running finish) and is rethrown by run().
+    void work(const std::function<void(std::int64_t)>& job) {
         for (;;) {
             const std::int64_t c = next_.fetch_add(1);
             if (c >= chunks_) break;
-            (*job_)(c);
+            try {
+                job(c);
+            } catch (...) {
+                std::lock_guard<std::mutex> g(m_);
+                if (!error_) error_ = std::current_exception();
+                next_.store(chunks_);
+                done_cv_.notify_all();
+                break;
+            }
+            if (done_.fetch_add(1) + 1 == chunks_) {
+                std::lock_guard<std::mutex> g(m_);
+                done_cv_.notify_all();
+            }
         }
     }
 
     void loop() {
         std::uint64_t seen = 0;
         for (;;) {
+            const std::function<void(std::int64_t)>* job = nullptr;
             {
                 std::unique_lock<std::mutex> g(m_);
                 cv_.wait(g, [&] { return stopping_ || generation_ != seen; });
                 if (stopping_) return;
                 seen = generation_;
+                if (!job_) continue;
+                job = job_;
+                ++active_;
             }
-            work();
+            work(*job);
             std::lock_guard<std::mutex> g(m_);
-            if (--pending_ == 0) done_cv_.notify_one();
+            if (--active_ == 0) done_cv_.notify_all();
         }
     }
 
@@ -79,10 +108,12 @@ private:
     std::vector<std::thread> workers_;
     std::mutex m_, run_mutex_;
     std::condition_variable cv_, done_cv_;
-    const std::function<void(std::int64_t)>* job_ = nullptr;
+    const std::function<void(std::int64_t)>* job_ = nullptr;  // guarded by m_
     std::int64_t chunks_ = 0;
     std::atomic<std::int64_t> next_{0};
-    int pending_ = 0;
+    std::atomic<std::int64_t> done_{0};
+    int active_ = 0;              // workers inside work() for the open run, guarded by m_
+    std::exception_ptr error_;    // first exception of the run, guarded by m_
     std::uint64_t generation_ = 0;
     bool stopping_ = false;
 };
@@ -97,9 +128,11 @@ Pool& pool() {
     return p;
 }
 
-thread_local bool in_parallel_region = false;
+thread_local bool in_region = false;
 
 }  // namespace
+
+bool in_parallel_region() { return in_region; }
 
 void set_num_threads(int n) {
     n = std::max(1, n);
@@ -113,14 +146,16 @@ void parallel_for(std::int64_t n, std::int64_t grain,
     if (n <= 0) return;
     grain = std::max<std::int64_t>(1, grain);
     const std::int64_t chunks = (n + grain - 1) / grain;
-    if (chunks == 1 || pool().size() == 1 || in_parallel_region) {
+    if (chunks == 1 || pool().size() == 1 || in_region) {
         for (std::int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
         return;
     }
     pool().run(chunks, [&](std::int64_t c) {
-        in_parallel_region = true;
+        struct Region {  // reset even when fn throws
+            Region() { in_region = true; }
+            ~Region() { in_region = false; }
+        } region;
         fn(c * grain, std::min(n, (c + 1) * grain));
-        in_parallel_region = false;
     });
 }
 

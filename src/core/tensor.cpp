@@ -23,11 +23,11 @@ std::string dims_str(const Dims& dims) {
 }
 
 namespace {
-std::shared_ptr<std::byte> alloc_aligned(std::size_t bytes) {
+std::shared_ptr<std::byte> alloc_aligned(std::size_t bytes, bool zero = true) {
     const std::size_t rounded = ((bytes + 63) / 64) * 64;
     void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     if (!p) throw std::bad_alloc();
-    std::memset(p, 0, rounded == 0 ? 64 : rounded);
+    if (zero) std::memset(p, 0, rounded == 0 ? 64 : rounded);
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
 }
 }  // namespace
@@ -43,6 +43,20 @@ Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
     }
     bytes_ = dtype_storage_bytes(dtype_, numel_);
     buf_ = alloc_aligned(bytes_);
+}
+
+Tensor Tensor::uninitialized(DType dtype, Dims dims) {
+    if (dtype == DType::kString) return Tensor(dtype, std::move(dims));
+    for (auto d : dims) {
+        if (d < 0) throw InternalError("Tensor: negative dimension in " + dims_str(dims));
+    }
+    Tensor t;
+    t.dtype_ = dtype;
+    t.dims_ = std::move(dims);
+    t.numel_ = dims_numel(t.dims_);
+    t.bytes_ = dtype_storage_bytes(dtype, t.numel_);
+    t.buf_ = alloc_aligned(t.bytes_, /*zero=*/false);
+    return t;
 }
 
 std::vector<std::string>& Tensor::strings() {

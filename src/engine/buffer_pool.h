@@ -15,8 +15,9 @@ namespace aquant::engine {
 
 class BufferPool {
 public:
-    /// A zero-filled tensor from the pool, or an undefined tensor when none fits.
-    Tensor take(DType dtype, const Dims& dims);
+    /// A tensor from the pool (zero-filled unless `zero` is false), or an undefined tensor when
+    /// none fits.
+    Tensor take(DType dtype, const Dims& dims, bool zero = true);
     /// Keeps `t`'s buffer for reuse when it is not shared; otherwise drops it.
     void give(Tensor t);
     void clear();

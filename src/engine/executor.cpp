@@ -1,6 +1,7 @@
 #include "aquant/engine/executor.h"
 
 #include "buffer_pool.h"
+#include "float_fusion.h"
 
 #include "aquant/engine/kernel_registry.h"
 #include "aquant/ir/diagnostics.h"
@@ -121,6 +122,12 @@ struct Executor::Impl {
     std::size_t live_nodes = 0;
     BufferPool pool;
     RunStats stats;
+    // Fast path of plain runs (float_fusion.h): built on first use, dropped when an
+    // initializer is replaced. Top-level executors only.
+    bool fusion = false;
+    bool fused_built = false;
+    std::unique_ptr<Executor> fused;
+    std::vector<char> eliminated;  // by value index: not computed by `fused`
 };
 
 namespace {
@@ -209,6 +216,7 @@ Executor::Executor(std::shared_ptr<const ir::Model> model)
           return o;
       }()) {
     model_ = std::move(model);
+    impl_->fusion = true;
 }
 
 Executor::Executor(std::shared_ptr<const ir::Graph> graph,
@@ -296,6 +304,8 @@ void Executor::replace_initializer(ir::ValueId id, Tensor t) {
         graph_ = m.own;
     }
     m.own->value(id).initializer = std::move(t);
+    m.fused.reset();
+    m.fused_built = false;
     const ir::Graph& g = *graph_;
     for (ir::NodeId r : m.readers[static_cast<std::size_t>(id.index)]) {
         m.kernels[static_cast<std::size_t>(r.index)] = build_kernel(g, g.node(r), m.opsets);
@@ -367,8 +377,59 @@ void Executor::check_feed(ir::ValueId id, const Tensor& t) const {
     }
 }
 
+void Executor::set_fusion(bool enabled) {
+    Impl& m = *impl_;
+    m.fusion = enabled;
+    m.fused.reset();
+    m.fused_built = false;
+}
+
+bool Executor::try_fused(ValueMap& values, const std::vector<ir::ValueId>& wanted,
+                         const RunOptions& options, const OuterScope* outer) {
+    Impl& m = *impl_;
+    if (!m.fusion || (options.hook && !options.hook_sees_fused) || options.keep_intermediates ||
+        (outer && !outer->empty())) {
+        return false;
+    }
+    if (!m.fused_built) {
+        m.fused_built = true;
+        FloatFusion f = fuse_float(*graph_, opset_of(m.opsets, ""));
+        if (f.graph) {
+            auto opsets = m.opsets;
+            opsets.emplace("com.microsoft", 1);
+            m.fused = std::make_unique<Executor>(std::move(f.graph), std::move(opsets));
+            m.eliminated = std::move(f.eliminated);
+        }
+    }
+    if (!m.fused) {
+        return false;
+    }
+    auto gone = [&](std::int32_t v) {
+        return v >= 0 && static_cast<std::size_t>(v) < m.eliminated.size() &&
+               m.eliminated[static_cast<std::size_t>(v)];
+    };
+    for (const auto& kv : values) {
+        if (gone(kv.first)) {
+            return false;
+        }
+    }
+    for (ir::ValueId v : wanted) {
+        if (gone(v.index)) {
+            return false;
+        }
+    }
+    RunOptions fused_options;
+    fused_options.hook = options.hook;
+    m.fused->run(values, wanted, fused_options);
+    m.stats = m.fused->last_run_stats();
+    return true;
+}
+
 void Executor::run_scoped(ValueMap& values, const std::vector<ir::ValueId>& wanted_in,
                           const RunOptions& options, const OuterScope* outer) {
+    if (try_fused(values, wanted_in, options, outer)) {
+        return;
+    }
     const ir::Graph& g = *graph_;
     Impl& m = *impl_;
     m.stats = RunStats{};

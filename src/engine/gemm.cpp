@@ -97,6 +97,38 @@ void kernel1_portable(std::int64_t kc, const float* a, const float* b, float* c,
     store_tile(tmp, c, ldc, 1, nr, alpha, beta, mode);
 }
 
+// Full 6x16 tile with B rows taken from b + off[p] (gemm_shifted_b).
+using OffsetKernel = void (*)(std::int64_t kc, const float* a, const float* b,
+                              const std::int64_t* off, float* c, std::int64_t ldc, int mode);
+
+void offset_kernel_portable(std::int64_t kc, const float* a, const float* b,
+                            const std::int64_t* off, float* c, std::int64_t ldc, int mode) {
+    using simd::v4f;
+    for (std::int64_t r0 = 0; r0 < MR; r0 += 2) {
+        v4f acc0[4] = {}, acc1[4] = {};
+        const float* ap = a + r0;
+        for (std::int64_t p = 0; p < kc; ++p, ap += MR) {
+            const float* bp = b + off[p];
+            const v4f a0 = simd::splat4(ap[0]), a1 = simd::splat4(ap[1]);
+            for (int j = 0; j < 4; ++j) {
+                const v4f bj = simd::load4(bp + 4 * j);
+                acc0[j] += a0 * bj;
+                acc1[j] += a1 * bj;
+            }
+        }
+        for (int j = 0; j < 4; ++j) {
+            float* c0 = c + r0 * ldc + 4 * j;
+            float* c1 = c0 + ldc;
+            if (mode == kAccumulate) {
+                acc0[j] += simd::load4(c0);
+                acc1[j] += simd::load4(c1);
+            }
+            simd::store4(c0, acc0[j]);
+            simd::store4(c1, acc1[j]);
+        }
+    }
+}
+
 #ifdef AQUANT_GEMM_X86
 __attribute__((target("avx2,fma"))) inline void store_row_avx2(float* row, __m256 v, float alpha,
                                                                  float beta, int mode) {
@@ -112,39 +144,41 @@ __attribute__((target("avx2,fma"))) inline void store_row_avx2(float* row, __m25
     }
 }
 
-__attribute__((target("avx2,fma"))) void kernel_avx2(std::int64_t kc, const float* a,
-                                                       const float* b, float* c,
-                                                       std::int64_t ldc, std::int64_t mr,
-                                                       std::int64_t nr, float alpha, float beta,
-                                                       int mode) {
+// Accumulators of R rows (1..MR) in named registers (an array of __m256 indexed in the loop gets
+// spilled by GCC): row i adds a[i] * b0 to c<i>0 and a[i] * b1 to c<i>1.
+#define AQUANT_GEMM_ROW(i)                                             \
+    if constexpr (R > i) {                                             \
+        const __m256 av = _mm256_broadcast_ss(a + i);                  \
+        c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                    \
+        if constexpr (!kHalf) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1); \
+    }
+
+// R rows (1..MR) of a micro-tile, 16 columns, or 8 when kHalf (nr <= 8). Every element gets the
+// same FMA chain whatever the variant, so results do not depend on which one computed it; the
+// narrow variants just skip the rows and columns past the matrix edge.
+template <int R, bool kHalf>
+__attribute__((target("avx2,fma"))) void kernel_rows_avx2(std::int64_t kc, const float* a,
+                                                            const float* b, float* c,
+                                                            std::int64_t ldc, std::int64_t mr,
+                                                            std::int64_t nr, float alpha,
+                                                            float beta, int mode) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (std::int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = _mm256_broadcast_ss(a);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
+        const __m256 b0 = _mm256_loadu_ps(b);
+        const __m256 b1 = kHalf ? b0 : _mm256_loadu_ps(b + 8);
+        AQUANT_GEMM_ROW(0)
+        AQUANT_GEMM_ROW(1)
+        AQUANT_GEMM_ROW(2)
+        AQUANT_GEMM_ROW(3)
+        AQUANT_GEMM_ROW(4)
+        AQUANT_GEMM_ROW(5)
     }
     const __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-    if (mr == MR && nr == NR) {
-        for (std::int64_t r = 0; r < MR; ++r) {
+    if (mr == R && nr == (kHalf ? 8 : NR)) {
+        for (int r = 0; r < R; ++r) {
             store_row_avx2(c + r * ldc, acc[2 * r], alpha, beta, mode);
-            store_row_avx2(c + r * ldc + 8, acc[2 * r + 1], alpha, beta, mode);
+            if (!kHalf) store_row_avx2(c + r * ldc + 8, acc[2 * r + 1], alpha, beta, mode);
         }
         return;
     }
@@ -153,27 +187,34 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(std::int64_t kc, const floa
     store_tile(tmp, c, ldc, mr, nr, alpha, beta, mode);
 }
 
-__attribute__((target("avx2,fma"))) void kernel1_avx2(std::int64_t kc, const float* a,
-                                                        const float* b, float* c,
-                                                        std::int64_t ldc, std::int64_t mr,
-                                                        std::int64_t nr, float alpha, float beta,
-                                                        int mode) {
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0;
-    for (std::int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
-        const __m256 av = _mm256_broadcast_ss(a);
-        c0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(b), c0);
-        c1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(b + 8), c1);
+// R rows (1..MR) of a 16-column tile with B rows at b + off[p] (gemm_shifted_b).
+template <int R>
+__attribute__((target("avx2,fma"))) void offset_kernel_rows_avx2(std::int64_t kc, const float* a,
+                                                                   const float* b,
+                                                                   const std::int64_t* off,
+                                                                   float* c, std::int64_t ldc,
+                                                                   int mode) {
+    constexpr bool kHalf = false;
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (std::int64_t p = 0; p < kc; ++p, a += MR) {
+        const float* bp = b + off[p];
+        const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+        AQUANT_GEMM_ROW(0)
+        AQUANT_GEMM_ROW(1)
+        AQUANT_GEMM_ROW(2)
+        AQUANT_GEMM_ROW(3)
+        AQUANT_GEMM_ROW(4)
+        AQUANT_GEMM_ROW(5)
     }
-    if (nr == NR) {
-        store_row_avx2(c, c0, alpha, beta, mode);
-        store_row_avx2(c + 8, c1, alpha, beta, mode);
-        return;
+    const __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    for (int r = 0; r < R; ++r) {
+        store_row_avx2(c + r * ldc, acc[2 * r], 1.0f, 1.0f, mode);
+        store_row_avx2(c + r * ldc + 8, acc[2 * r + 1], 1.0f, 1.0f, mode);
     }
-    alignas(32) float tmp[MR * NR];
-    _mm256_store_ps(tmp, c0);
-    _mm256_store_ps(tmp + 8, c1);
-    store_tile(tmp, c, ldc, 1, nr, alpha, beta, mode);
 }
+
+#undef AQUANT_GEMM_ROW
 
 bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #else
@@ -181,16 +222,38 @@ bool cpu_has_avx2_fma() { return false; }
 #endif
 
 struct Kernels {
-    MicroKernel full;  // MR rows
-    MicroKernel one;   // 1 row
+    MicroKernel tile[MR][2];   // [rows - 1][at most 8 columns]
+    OffsetKernel offsets[MR];  // [rows - 1]; may write all MR rows (C has them, padded)
     const char* name;
 };
 
+constexpr Kernels kPortableKernels{
+    {{kernel1_portable, kernel1_portable},
+     {kernel_portable, kernel_portable},
+     {kernel_portable, kernel_portable},
+     {kernel_portable, kernel_portable},
+     {kernel_portable, kernel_portable},
+     {kernel_portable, kernel_portable}},
+    {offset_kernel_portable, offset_kernel_portable, offset_kernel_portable,
+     offset_kernel_portable, offset_kernel_portable, offset_kernel_portable},
+    "portable"};
+
 Kernels best_kernels() {
 #ifdef AQUANT_GEMM_X86
-    if (cpu_has_avx2_fma()) return {kernel_avx2, kernel1_avx2, "avx2_fma"};
+    if (cpu_has_avx2_fma()) {
+        return {{{kernel_rows_avx2<1, false>, kernel_rows_avx2<1, true>},
+                 {kernel_rows_avx2<2, false>, kernel_rows_avx2<2, true>},
+                 {kernel_rows_avx2<3, false>, kernel_rows_avx2<3, true>},
+                 {kernel_rows_avx2<4, false>, kernel_rows_avx2<4, true>},
+                 {kernel_rows_avx2<5, false>, kernel_rows_avx2<5, true>},
+                 {kernel_rows_avx2<6, false>, kernel_rows_avx2<6, true>}},
+                {offset_kernel_rows_avx2<1>, offset_kernel_rows_avx2<2>,
+                 offset_kernel_rows_avx2<3>, offset_kernel_rows_avx2<4>,
+                 offset_kernel_rows_avx2<5>, offset_kernel_rows_avx2<6>},
+                "avx2_fma"};
+    }
 #endif
-    return {kernel_portable, kernel1_portable, "portable"};
+    return kPortableKernels;
 }
 
 std::atomic<const Kernels*>& kernels_slot() {
@@ -207,7 +270,14 @@ void pack_a(const MatrixRef& a, std::int64_t m, std::int64_t i0, std::int64_t mc
         const std::int64_t r0 = i0 + panel * MR;
         const std::int64_t rows = std::max<std::int64_t>(0, std::min({MR, m - r0, i0 + mc - r0}));
         if (rows < MR) std::fill(dst, dst + kc * MR, 0.0f);
-        if (!a.trans) {
+        if (!a.trans && rows == MR) {
+            // Six row streams read in step, the panel written in order.
+            const float* src[MR];
+            for (std::int64_t r = 0; r < MR; ++r) src[r] = a.data + (r0 + r) * a.ld + p0;
+            for (std::int64_t p = 0; p < kc; ++p) {
+                for (std::int64_t r = 0; r < MR; ++r) dst[p * MR + r] = src[r][p];
+            }
+        } else if (!a.trans) {
             for (std::int64_t r = 0; r < rows; ++r) {
                 const float* src = a.data + (r0 + r) * a.ld + p0;
                 for (std::int64_t p = 0; p < kc; ++p) dst[p * MR + r] = src[p];
@@ -253,6 +323,7 @@ struct Problem {
     std::int64_t ldc;
     float alpha, beta;
     const Kernels* kern;
+    const GemmEpilogue* epilogue;
 };
 
 float* gemm_buffer(std::size_t n, int slot) {
@@ -285,6 +356,7 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
             const int mode = pc > 0 || pr.beta == 1.0f ? kAccumulate
                              : pr.beta == 0.0f         ? kOverwrite
                                                        : kScale;
+            const GemmEpilogue* ep = pc + kc >= pr.k ? pr.epilogue : nullptr;
             for (std::int64_t ic = i0; ic < i1; ic += MC) {
                 const std::int64_t mc = std::min(MC, i1 - ic);
                 const float* ap;
@@ -301,9 +373,13 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
                     for (std::int64_t ir = 0; ir < mc; ir += MR) {
                         const std::int64_t mr = std::min(MR, mc - ir);
                         float* ct = pr.c + (ic + ir) * pr.ldc + jc + jr;
-                        const MicroKernel kern = mr == 1 ? pr.kern->one : pr.kern->full;
+                        const MicroKernel kern = pr.kern->tile[mr - 1][nr <= 8 ? 1 : 0];
                         kern(kc, ap + (ir / MR) * kc * MR, bpanel, ct, pr.ldc, mr, nr, pr.alpha,
                              pr.beta, mode);
+                    }
+                    if (ep) {  // the mc x nr column strip just finished, still in L1
+                        ep->apply(ic, ic + mc, jc + jr, jc + jr + nr,
+                                  pr.c + ic * pr.ldc + jc + jr, pr.ldc);
                     }
                 }
             }
@@ -315,11 +391,12 @@ struct Tiling {
     std::int64_t mb, nb, tiles_m, tiles_n;
 };
 
-// A function of (m, n, k) only. Tile rows are multiples of MR and columns of NR (prepacked
-// operands are addressed by panel). The per-element summation order does not depend on it.
-Tiling choose_tiling(std::int64_t m, std::int64_t n, std::int64_t k) {
+// Tile rows are multiples of MR and columns of NR (prepacked operands are addressed by panel).
+// The per-element summation order does not depend on the tiling (K blocks are fixed), so it
+// may depend on the thread count: one tile (no repacking) when the product runs serially.
+Tiling choose_tiling(std::int64_t m, std::int64_t n, std::int64_t k, bool serial) {
     Tiling t{m, n, 1, 1};
-    if (m * n * k < kMinParallelMacs) return t;
+    if (serial || m * n * k < kMinParallelMacs) return t;
     t.nb = std::clamp<std::int64_t>(round_up(ceil_div(n, kTargetTiles), NR), 2 * NR, 32 * NR);
     t.nb = std::min(t.nb, round_up(n, NR));
     t.tiles_n = ceil_div(n, t.nb);
@@ -358,23 +435,26 @@ PackedB::PackedB(std::int64_t k, std::int64_t n, MatrixRef b)
 }
 
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const OperandA& a, const OperandB& b,
-          float* c, std::int64_t ldc, float alpha, float beta, bool parallel) {
+          float* c, std::int64_t ldc, float alpha, float beta, bool parallel,
+          const GemmEpilogue* epilogue) {
     if (m <= 0 || n <= 0) return;
     if (k == 0) {
         scale_c(c, m, n, ldc, beta);
+        if (epilogue) epilogue->apply(0, m, 0, n, c, ldc);
         return;
     }
     // A single output column with plain operands runs as its transpose (one row), which the
     // one-row kernel handles without wasting most of a 16-wide panel.
-    if (n == 1 && m > 1 && ldc == 1 && !a.packed && !b.packed && !b.packer) {
+    if (n == 1 && m > 1 && ldc == 1 && !a.packed && !b.packed && !b.packer && !epilogue) {
         const OperandA at{nullptr, MatrixRef{b.matrix.data, b.matrix.ld, !b.matrix.trans}};
         OperandB bt;
         bt.matrix = MatrixRef{a.matrix.data, a.matrix.ld, !a.matrix.trans};
         gemm(1, m, k, at, bt, c, m, alpha, beta, parallel);
         return;
     }
-    const Problem pr{m, n, k, &a, &b, c, ldc, alpha, beta, kernels_slot().load()};
-    const Tiling t = choose_tiling(m, n, k);
+    const Problem pr{m, n, k, &a, &b, c, ldc, alpha, beta, kernels_slot().load(), epilogue};
+    const Tiling t =
+        choose_tiling(m, n, k, !parallel || num_threads() == 1 || in_parallel_region());
     const std::int64_t tiles = t.tiles_m * t.tiles_n;
     auto body = [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t i = begin; i < end; ++i) {
@@ -403,10 +483,30 @@ void gemm_f32(const GemmArgs& args) { gemm_args(args, true); }
 
 void gemm_f32_serial(const GemmArgs& args) { gemm_args(args, false); }
 
+std::int64_t gemm_rows_padded(std::int64_t m) { return round_up(m, MR); }
+
+void gemm_shifted_b(std::int64_t m, std::int64_t n, std::int64_t k, const PackedA& a,
+                    const float* b, const std::int64_t* b_offsets, float* c, std::int64_t ldc) {
+    const Kernels* kern = kernels_slot().load();
+    const std::int64_t mp = round_up(m, MR);
+    for (std::int64_t pc = 0; pc < k; pc += KC) {
+        const std::int64_t kc = std::min(KC, k - pc);
+        const int mode = pc == 0 ? kOverwrite : kAccumulate;
+        const float* ablock = a.data() + pc * mp;
+        // Tiles outer, row panels inner: a tile's B rows stay in L1 across the panels.
+        for (std::int64_t jr = 0; jr < n; jr += NR) {
+            for (std::int64_t ir = 0; ir < mp; ir += MR) {
+                const std::int64_t rows = std::min(MR, m - ir);
+                kern->offsets[rows - 1](kc, ablock + ir * kc, b + jr, b_offsets + pc,
+                                        c + ir * ldc + jr, ldc, mode);
+            }
+        }
+    }
+}
+
 const char* set_gemm_kernel(GemmKernel k) {
-    static const Kernels portable{kernel_portable, kernel1_portable, "portable"};
     static const Kernels best = best_kernels();
-    kernels_slot().store(k == GemmKernel::kPortable ? &portable : &best);
+    kernels_slot().store(k == GemmKernel::kPortable ? &kPortableKernels : &best);
     return kernels_slot().load()->name;
 }
 

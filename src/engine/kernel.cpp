@@ -8,7 +8,7 @@
 
 namespace aquant::engine {
 
-Tensor BufferPool::take(DType dtype, const Dims& dims) {
+Tensor BufferPool::take(DType dtype, const Dims& dims, bool zero) {
     const std::int64_t n = dims_numel(dims);
     if (n == 0 || dtype == DType::kString) {
         return Tensor();
@@ -21,7 +21,7 @@ Tensor BufferPool::take(DType dtype, const Dims& dims) {
     it->second.pop_back();
     held_bytes_ -= t.size_bytes();
     ++reused_;
-    std::memset(t.raw(), 0, t.size_bytes());
+    if (zero) std::memset(t.raw(), 0, t.size_bytes());
     return t.reshaped(dims);
 }
 
@@ -54,6 +54,19 @@ Tensor& KernelContext::allocate_output(std::size_t i, DType dtype, Dims dims) {
         }
     }
     out = Tensor(dtype, std::move(dims));
+    return out;
+}
+
+Tensor& KernelContext::allocate_output_uninit(std::size_t i, DType dtype, Dims dims) {
+    Tensor& out = outputs_.at(i);
+    if (pool_) {
+        Tensor t = pool_->take(dtype, dims, /*zero=*/false);
+        if (t.defined()) {
+            out = std::move(t);
+            return out;
+        }
+    }
+    out = Tensor::uninitialized(dtype, std::move(dims));
     return out;
 }
 

@@ -7,10 +7,21 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace aquant::io::detail {
 namespace {
+
+// ONNX inference of even large graphs takes seconds; a child this slow is assumed stuck.
+constexpr int kChildTimeoutMs = 300000;
 
 void take_type(const onnx::ValueInfoProto& vi, ir::Graph& g, int& count) {
     if (!vi.has_type()) {
@@ -99,7 +110,9 @@ std::string verify_nodes(const onnx::GraphProto& g, const OpsetMap& opsets) {
         }
         for (const auto& a : n.attribute()) {
             std::string why;
-            if (a.has_g()) why = verify_nodes(a.g(), opsets);
+            if (a.has_g()) {
+                why = verify_nodes(a.g(), opsets);
+            }
             for (int i = 0; why.empty() && i < a.graphs_size(); ++i) {
                 why = verify_nodes(a.graphs(i), opsets);
             }
@@ -123,6 +136,123 @@ std::string verify_model(const onnx::ModelProto& mp) {
     return why;
 }
 
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// Child side: infers, then sends 'O' + the inferred GraphProto, or 'E' + the exception text.
+[[noreturn]] void infer_in_child(onnx::ModelProto& mp, int fd) {
+    std::string out;
+    try {
+        // No data propagation: in ONNX 1.12 it crashes on a Shape whose input has no type, e.g.
+        // after a custom-domain op, and adds little (lengths of shape vectors).
+        const onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
+                                                  /*data_prop=*/false);
+        onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
+        out = "O" + mp.graph().SerializeAsString();
+    } catch (const std::exception& e) {
+        out = std::string("E") + e.what();
+    } catch (...) {
+        out = "Eunknown exception";
+    }
+    _exit(write_all(fd, out.data(), out.size()) ? 0 : 1);
+}
+
+// Reads everything the child sends, giving up after kChildTimeoutMs.
+bool read_child(int fd, std::string& buf) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kChildTimeoutMs);
+    char chunk[65536];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd pfd{fd, POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {
+            return false;
+        }
+        const ssize_t r = ::read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return false;
+        }
+        if (r == 0) {
+            return true;
+        }
+        buf.append(chunk, static_cast<std::size_t>(r));
+    }
+}
+
+// ONNX 1.12's inference functions crash (SIGSEGV) on some malformed nodes that pass the schema
+// check, e.g. LayerNormalization with an out-of-range axis. Inference therefore runs in a forked
+// child; on success the inferred graph replaces mp's graph. `why` explains a failure.
+bool infer_isolated(onnx::ModelProto& mp, std::string& why) {
+    (void)onnx::OpSchemaRegistry::Instance();  // initialise the registry once, in the parent
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        why = std::string("pipe failed: ") + std::strerror(errno);
+        return false;
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        why = std::string("fork failed: ") + std::strerror(errno);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return false;
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        infer_in_child(mp, fds[1]);
+    }
+    ::close(fds[1]);
+    std::string buf;
+    const bool complete = read_child(fds[0], buf);
+    ::close(fds[0]);
+    if (!complete) {
+        ::kill(pid, SIGKILL);
+    }
+    int status = 0;
+    const bool reaped = ::waitpid(pid, &status, 0) == pid;
+    if (reaped && WIFSIGNALED(status)) {
+        why = "crashed with signal " + std::to_string(WTERMSIG(status)) + " (a libonnx 1.12 bug)";
+        return false;
+    }
+    if (!complete) {
+        why = "timed out";
+        return false;
+    }
+    if (buf.empty() || buf[0] != 'O') {
+        why = buf.size() > 1 ? buf.substr(1) : "no result";
+        return false;
+    }
+    onnx::GraphProto inferred;
+    if (!inferred.ParseFromArray(buf.data() + 1, static_cast<int>(buf.size() - 1))) {
+        why = "unreadable result";
+        return false;
+    }
+    mp.mutable_graph()->Swap(&inferred);
+    return true;
+}
+
 }  // namespace
 
 int run_onnx_inference(onnx::ModelProto& mp, ir::Model& m) {
@@ -132,20 +262,14 @@ int run_onnx_inference(onnx::ModelProto& mp, ir::Model& m) {
                        m.opset(), m.ir_version);
         return -1;
     }
-    try {
-        const std::string unsafe = verify_model(mp);
-        if (!unsafe.empty()) {
-            logger().debug("{}: skipping ONNX shape inference: {}", path, unsafe);
-            return -1;
-        }
-        const onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
-                                                  /*data_prop=*/true);
-        onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
-    } catch (const std::exception& e) {
-        logger().debug("{}: ONNX shape inference failed: {}", path, e.what());
+    const std::string unsafe = verify_model(mp);
+    if (!unsafe.empty()) {
+        logger().debug("{}: skipping ONNX shape inference: {}", path, unsafe);
         return -1;
-    } catch (...) {
-        logger().debug("{}: ONNX shape inference failed", path);
+    }
+    std::string why;
+    if (!infer_isolated(mp, why)) {
+        logger().debug("{}: ONNX shape inference failed: {}", path, why);
         return -1;
     }
     int count = 0;

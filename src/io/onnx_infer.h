@@ -12,9 +12,11 @@ namespace aquant::io::detail {
 constexpr std::int64_t kOnnxInferMaxOpset = 17;
 constexpr std::int64_t kOnnxInferMaxIrVersion = 8;
 
-/// Runs onnx::shape_inference::InferShapes on `mp` (modified in place; the IR was already built
-/// from it) and copies inferred types into values of `m` that have none. Never throws: a failure
-/// is logged at debug level. Returns the number of values typed, or -1 when not run or failed.
+/// Runs onnx::shape_inference::InferShapes on `mp` (its graph is replaced by the inferred one;
+/// the IR was already built from it) and copies inferred types into values of `m` that have
+/// none. Nodes are first checked against their schemas, and inference runs in a forked child
+/// process, because libonnx 1.12 crashes on some malformed nodes. Never throws: a failure is
+/// logged at debug level. Returns the number of values typed, or -1 when not run or failed.
 int run_onnx_inference(onnx::ModelProto& mp, ir::Model& m);
 
 }  // namespace aquant::io::detail

@@ -83,7 +83,9 @@ SearchResult search_target(const sensitivity::SensitivityTable& table,
     int evals = 0;
     auto run = [&](double budget) -> SearchPoint {
         alloc::Budget b;
-        b.avg_weight_bits = budget;
+        // A hair above the budget: the smallest and largest plans' own sizes, summed in another
+        // order, must not fall outside it by a rounding error.
+        b.avg_weight_bits = budget * (1 + 1e-9);
         SearchPoint p;
         p.budget_avg_bits = budget;
         p.plan = allocator.allocate(table, b);

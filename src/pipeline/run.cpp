@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "aquant/core/parallel.h"
 #include "aquant/data/dataset.h"
 #include "aquant/data/npy.h"
 #include "aquant/io/tensor_pb.h"
+#include "aquant/pipeline/profile.h"
 #include "aquant/pipeline/runner.h"
 
 namespace aquant::pipeline {
@@ -60,10 +62,18 @@ nlohmann::json tensor_stats(const Tensor& t) {
     return j;
 }
 
+nlohmann::json fusion_json(const engine::QdqFusionReport& r) {
+    nlohmann::json j;
+    j["fused"] = r.fused.size();
+    j["kept_float"] = r.skipped.size();
+    j["summary"] = r.summary();
+    return j;
+}
+
 }  // namespace
 
 nlohmann::json run_model(const RunOptions& options) {
-    ModelRunner runner = ModelRunner::from_file(options.model_path);
+    ModelRunner runner = ModelRunner::from_file(options.model_path, options.runner);
     std::map<std::string, Tensor> feeds;
     std::map<std::string, Tensor> expected;
     if (!options.data_dir.empty()) {
@@ -93,6 +103,7 @@ nlohmann::json run_model(const RunOptions& options) {
     nlohmann::json result;
     result["model"] = options.model_path;
     result["elapsed_ms"] = ms;
+    if (runner.fused()) result["qdq_fusion"] = fusion_json(runner.fusion());
     result["outputs"] = nlohmann::json::array();
     const auto names = runner.output_names();
     if (!options.output_dir.empty()) fs::create_directories(options.output_dir);
@@ -123,7 +134,11 @@ nlohmann::json run_model(const RunOptions& options) {
 
 std::string format_run(const nlohmann::json& r) {
     std::ostringstream os;
-    os << r["model"].get<std::string>() << ": ran in " << r["elapsed_ms"].get<double>() << " ms\n";
+    os << r["model"].get<std::string>() << ": ran in " << r["elapsed_ms"].get<double>() << " ms";
+    if (r.contains("qdq_fusion")) {
+        os << " (integer execution: " << r["qdq_fusion"]["summary"].get<std::string>() << ")";
+    }
+    os << "\n";
     for (const auto& o : r["outputs"]) {
         os << "  " << o["name"].get<std::string>() << "  " << o["dtype"].get<std::string>()
            << dims_str(o["dims"].get<Dims>());
@@ -145,7 +160,7 @@ std::string format_run(const nlohmann::json& r) {
 }
 
 nlohmann::json bench_model(const BenchOptions& options) {
-    ModelRunner runner = ModelRunner::from_file(options.model_path);
+    ModelRunner runner = ModelRunner::from_file(options.model_path, options.runner);
     const ir::Graph& g = runner.graph();
     std::map<std::string, Tensor> feeds;
     std::mt19937 rng(1234);
@@ -177,6 +192,10 @@ nlohmann::json bench_model(const BenchOptions& options) {
     for (int i = 0; i < options.warmup; ++i) runner.run(feeds);
     std::vector<double> ms;
     for (int i = 0; i < options.runs; ++i) {
+        // A short idle gap before each timed run, as ONNX Runtime's asynchronous harness has
+        // (tools/ort/ort_bench.js): on a busy machine a process that never sleeps is preempted
+        // in the middle of runs far more often, which swamps the medians.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
         const auto t0 = std::chrono::steady_clock::now();
         runner.run(feeds);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -192,6 +211,15 @@ nlohmann::json bench_model(const BenchOptions& options) {
     j["median_ms"] = ms[ms.size() / 2];
     j["min_ms"] = ms.front();
     j["throughput_per_s"] = 1000.0 * static_cast<double>(options.batch) / ms[ms.size() / 2];
+    if (runner.fused()) j["qdq_fusion"] = fusion_json(runner.fusion());
+    if (options.profile) {
+        ProfileOptions po;
+        po.model_path = options.model_path;
+        po.batch = options.batch;
+        po.runs = options.runs;
+        po.warmup = options.warmup;
+        j["profile"] = profile_model(po);
+    }
     return j;
 }
 
@@ -200,7 +228,12 @@ std::string format_bench(const nlohmann::json& j) {
     os << j["model"].get<std::string>() << ": batch " << j["batch"] << ", threads "
        << j["threads"] << ", " << j["runs"] << " runs: median " << j["median_ms"].get<double>()
        << " ms, min " << j["min_ms"].get<double>() << " ms, "
-       << j["throughput_per_s"].get<double>() << " samples/s\n";
+       << j["throughput_per_s"].get<double>() << " samples/s";
+    if (j.contains("qdq_fusion")) {
+        os << " (integer execution: " << j["qdq_fusion"]["summary"].get<std::string>() << ")";
+    }
+    os << "\n";
+    if (j.contains("profile")) os << format_profile(j["profile"]);
     return os.str();
 }
 

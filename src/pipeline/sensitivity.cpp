@@ -54,8 +54,17 @@ sensitivity::SensitivityTable estimate_table(std::shared_ptr<const ir::Model> mo
     for (std::size_t i = 0; i < model->graph->outputs.size(); ++i) {
         if (model->graph->value(model->graph->outputs[i]).name == output) in.output_index = i;
     }
+    // A model with a fixed batch dimension (e.g. 1, with Reshape shapes baked in) is probed in
+    // batches of exactly that size.
+    std::int64_t batch = options.batch;
+    if (const auto inputs = model->graph->real_inputs(); !inputs.empty()) {
+        const auto& type = model->graph->value(inputs[0]).type;
+        if (type && type->shape && !type->shape->empty() && (*type->shape)[0].known()) {
+            batch = (*type->shape)[0].value;
+        }
+    }
     std::int64_t samples = 0;
-    data::for_each_batch(calib, options.batch, [&](const data::Batch& b) {
+    data::for_each_batch(calib, batch, [&](const data::Batch& b) {
         if (samples >= options.calib_samples) return;
         data::Batch part = b;
         const std::int64_t rows = b.inputs.begin()->second.dim(0);

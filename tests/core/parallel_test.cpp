@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,6 +37,40 @@ TEST(ParallelFor, NestedCallsRunInline) {
         });
     });
     EXPECT_EQ(sum.load(), 80 * 79 / 2);
+}
+
+// Back-to-back regions (the pool returns when every chunk is done, without waiting for late
+// workers to wake): every chunk of every region runs exactly once.
+TEST(ParallelFor, ManyShortRegionsEachCoverTheirRange) {
+    for (int threads : {2, 3}) {
+        set_num_threads(threads);
+        for (int r = 0; r < 2000; ++r) {
+            std::vector<int> hits(37, 0);
+            parallel_for(37, 5, [&](std::int64_t b, std::int64_t e) {
+                for (auto i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
+            });
+            for (int h : hits) ASSERT_EQ(h, 1) << "threads " << threads << " region " << r;
+        }
+    }
+    set_num_threads(1);
+}
+
+// An exception in a chunk reaches the caller once the chunks already running have finished,
+// and the pool stays usable.
+TEST(ParallelFor, ExceptionPropagatesAndPoolStaysUsable) {
+    set_num_threads(2);
+    for (int round = 0; round < 50; ++round) {
+        EXPECT_THROW(parallel_for(64, 1,
+                                  [&](std::int64_t b, std::int64_t) {
+                                      if (b == 3) throw std::runtime_error("chunk 3");
+                                  }),
+                     std::runtime_error);
+        EXPECT_FALSE(in_parallel_region());
+        std::atomic<int> n{0};
+        parallel_for(64, 1, [&](std::int64_t, std::int64_t) { ++n; });
+        EXPECT_EQ(n.load(), 64);
+    }
+    set_num_threads(1);
 }
 
 }  // namespace

@@ -85,12 +85,23 @@ void check_2d_cases() {
         {{1, 8, 14, 14}, {8, 1, 3, 3}, 8, {}, {}, {1, 1, 1, 1}, true, true},  // depthwise
         {{2, 8, 15, 15}, {8, 1, 3, 3}, 8, {2, 2}, {}, {1, 1, 1, 1}, false, true},
         {{1, 4, 10, 12}, {12, 1, 5, 5}, 4, {1, 1}, {2, 2}, {4, 4, 4, 4}, true, true},  // multiplier
+        {{2, 6, 3, 3}, {6, 1, 3, 3}, 6, {}, {}, {1, 1, 1, 1}, true, true},   // tiny depthwise
+        {{1, 5, 9, 11}, {5, 1, 3, 3}, 5, {2, 2}, {}, {1, 1, 1, 1}, true, true},  // OW 6
+        {{1, 3, 4, 5}, {3, 1, 3, 3}, 3, {2, 2}, {}, {1, 1, 1, 1}, false, true},  // OW 3
+        {{1, 6, 13, 17}, {6, 1, 3, 3}, 6, {2, 3}, {2, 1}, {1, 2, 0, 1}, true, true},  // dw dil
+        {{2, 4, 20, 21}, {8, 1, 5, 5}, 4, {2, 2}, {}, {2, 2, 2, 2}, true, false},  // dw x2, s2
+        {{1, 3, 30, 40}, {3, 1, 7, 7}, 3, {1, 3}, {}, {3, 3, 3, 3}, true, true},  // dw 7x7
+        {{3, 16, 7, 7}, {32, 16, 1, 1}, 1, {}, {}, {}, true, true},  // pointwise, 49 px
+        {{2, 16, 7, 7}, {24, 16, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},
         {{1, 16, 7, 7}, {32, 16, 1, 1}, 1, {}, {}, {}, true, true},                   // pointwise
         {{2, 12, 9, 10}, {6, 12, 1, 1}, 1, {2, 2}, {}, {}, false, true},  // strided 1x1
         {{1, 1, 28, 28}, {6, 1, 5, 5}, 1, {}, {}, {}, true, true},        // LeNet conv1
         {{1, 2, 1, 1}, {3, 2, 1, 1}, 1, {}, {}, {}, true, true},
         {{1, 3, 4, 4}, {5, 3, 3, 3}, 1, {}, {}, {2, 2, 2, 2}, true, true},  // pad > half kernel
         {{1, 64, 17, 17}, {37, 64, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},
+        // strided + padded over a batch with >= 128 outputs per image: padded image by image
+        {{3, 5, 30, 26}, {7, 5, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true, true},
+        {{2, 6, 24, 25}, {8, 3, 3, 3}, 2, {2, 2}, {}, {1, 0, 1, 1}, true, false},
     };
     std::uint32_t seed = 100;
     for (const auto& c : cases) check_conv(c, seed += 3);
@@ -104,6 +115,8 @@ TEST(Conv, MatchesReference1DAnd3D) {
         {{1, 2, 5, 6, 7}, {4, 2, 3, 3, 3}, 1, {}, {}, {1, 1, 1, 1, 1, 1}, true, true},
         {{2, 4, 6, 7, 5}, {4, 2, 2, 3, 2}, 2, {2, 1, 2}, {1, 2, 1}, {0, 1, 1, 1, 0, 1}, true, true},
         {{1, 3, 5, 5, 5}, {3, 1, 3, 3, 3}, 3, {}, {}, {1, 1, 1, 1, 1, 1}, true, true},
+        {{2, 2, 6, 7, 9}, {4, 1, 2, 3, 3}, 2, {2, 1, 2}, {1, 1, 2}, {1, 0, 1, 0, 1, 2}, true, true},
+        {{1, 4, 40}, {4, 1, 3}, 4, {2}, {}, {1, 1}, false, true},  // depthwise 1-D strided
     };
     std::uint32_t seed = 200;
     for (const auto& c : cases) check_conv(c, seed += 3);
@@ -147,27 +160,125 @@ TEST(Conv, AutoPad) {
     }
 }
 
-TEST(Conv, SameResultForAnyThreadCount) {
-    const Dims xs{3, 16, 20, 20}, ws{24, 16, 3, 3};
-    const auto x = random_floats(static_cast<std::size_t>(dims_numel(xs)), 11);
-    const auto w = random_floats(static_cast<std::size_t>(dims_numel(ws)), 12);
-    auto run = [&] {
-        return NodeRunner("Conv", 11)
-            .input(f32(xs, x))
-            .input(f32(ws, w), true)
-            .attr("pads", std::vector<std::int64_t>{1, 1, 1, 1})
-            .run1();
+// FusedConv = activation(Conv + Z): oracle conv plus Z, then the activation, for every path
+// (depthwise, stride 1, strided, pointwise) and every activation.
+TEST(FusedConv, MatchesReferencePlusZAndActivation) {
+    struct Act {
+        std::string name;
+        std::vector<float> params;
+        float (*fn)(float, const std::vector<float>&);
     };
-    const int saved = num_threads();
-    set_num_threads(1);
-    const Tensor a = run();
-    set_num_threads(2);
-    const Tensor b = run();
-    set_num_threads(3);
-    const Tensor c = run();
-    set_num_threads(saved);
-    EXPECT_TRUE(a.same_as(b));
-    EXPECT_TRUE(a.same_as(c));
+    const std::vector<Act> acts = {
+        {"", {}, [](float v, const std::vector<float>&) { return v; }},
+        {"Relu", {}, [](float v, const std::vector<float>&) { return v > 0 ? v : 0.0f; }},
+        {"Clip", {0.0f, 6.0f},
+         [](float v, const std::vector<float>& p) { return std::min(std::max(v, p[0]), p[1]); }},
+        {"LeakyRelu", {0.1f},
+         [](float v, const std::vector<float>& p) { return v < 0 ? p[0] * v : v; }},
+        {"Sigmoid", {}, [](float v, const std::vector<float>&) { return 1 / (1 + std::exp(-v)); }},
+        {"Tanh", {}, [](float v, const std::vector<float>&) { return std::tanh(v); }},
+        {"HardSigmoid", {0.3f, 0.4f},
+         [](float v, const std::vector<float>& p) {
+             return std::max(0.0f, std::min(1.0f, p[0] * v + p[1]));
+         }},
+    };
+    const std::vector<ConvCase> cases = {
+        {{2, 6, 9, 9}, {6, 1, 3, 3}, 6, {}, {}, {1, 1, 1, 1}, true, true},      // depthwise
+        {{2, 4, 11, 10}, {8, 4, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},    // stride 1
+        {{3, 4, 11, 10}, {8, 2, 3, 3}, 2, {2, 2}, {}, {1, 0, 0, 1}, true, true},  // strided
+        {{3, 16, 5, 5}, {8, 16, 1, 1}, 1, {}, {}, {}, false, true},            // pointwise
+        {{2, 4, 34, 30}, {8, 4, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true, true},  // per image
+    };
+    std::uint32_t seed = 900;
+    for (const auto& c : cases) {
+        for (const auto& act : acts) {
+            for (bool with_z : {false, true}) {
+                seed += 3;
+                const std::size_t r = c.x.size() - 2;
+                const auto x = random_floats(static_cast<std::size_t>(dims_numel(c.x)), seed, -2, 2);
+                const auto w = random_floats(static_cast<std::size_t>(dims_numel(c.w)), seed + 1);
+                const auto b = random_floats(static_cast<std::size_t>(c.w[0]), seed + 2);
+                ref::WindowParams p;
+                p.group = c.group;
+                p.strides = c.strides.empty() ? std::vector<std::int64_t>(r, 1) : c.strides;
+                p.dilations.assign(r, 1);
+                p.pads_begin.assign(r, 0);
+                p.pads_end.assign(r, 0);
+                if (!c.pads.empty()) {
+                    p.pads_begin.assign(c.pads.begin(), c.pads.begin() + 2);
+                    p.pads_end.assign(c.pads.begin() + 2, c.pads.end());
+                }
+                ref::Shape ys;
+                auto want = ref::conv_ref<float>(x, c.x, w, c.w, c.bias ? &b : nullptr, p, &ys);
+                const auto z = random_floats(want.size(), seed + 3);
+                for (std::size_t i = 0; i < want.size(); ++i) {
+                    want[i] = act.fn(want[i] + (with_z ? z[i] : 0.0f), act.params);
+                }
+                NodeRunner run("FusedConv", 1);
+                run.domain("com.microsoft");
+                run.input(f32(c.x, x)).input(f32(c.w, w), true);
+                if (c.bias) {
+                    run.input(f32({c.w[0]}, b), true);
+                } else {
+                    run.absent();
+                }
+                if (with_z) run.input(f32(Dims(ys), z));
+                run.attr("group", c.group);
+                if (!c.strides.empty()) run.attr("strides", c.strides);
+                if (!c.pads.empty()) run.attr("pads", c.pads);
+                if (!act.name.empty()) run.attr("activation", act.name);
+                if (!act.params.empty()) run.attr("activation_params", act.params);
+                const std::string what = describe(c, seed) + " activation '" + act.name + "'" +
+                                         (with_z ? " with Z" : "");
+                const Tensor y = run.run1();
+                ASSERT_EQ(y.dims(), Dims(ys)) << what;
+                EXPECT_TRUE(near_rel(values(y), want, kTol, what));
+            }
+        }
+    }
+}
+
+// Every path (stride 1 image by image and single image, strided padded per image and whole
+// batch, pointwise, depthwise) gives bit-identical results for 1, 2 and 3 threads.
+TEST(Conv, SameResultForAnyThreadCount) {
+    struct Case {
+        Dims xs, ws;
+        std::int64_t group, stride;
+        std::vector<std::int64_t> pads;
+    };
+    const std::vector<Case> cases = {
+        {{3, 16, 20, 20}, {24, 16, 3, 3}, 1, 1, {1, 1, 1, 1}},
+        {{1, 16, 20, 20}, {24, 16, 3, 3}, 1, 1, {1, 1, 1, 1}},
+        {{3, 8, 30, 28}, {16, 8, 3, 3}, 1, 2, {1, 1, 1, 1}},
+        {{3, 8, 12, 12}, {16, 8, 3, 3}, 1, 2, {1, 1, 1, 1}},
+        {{3, 24, 9, 9}, {40, 24, 1, 1}, 1, 1, {0, 0, 0, 0}},
+        {{3, 16, 19, 19}, {32, 1, 3, 3}, 16, 2, {1, 1, 1, 1}},
+    };
+    for (const auto& c : cases) {
+        const auto x = random_floats(static_cast<std::size_t>(dims_numel(c.xs)), 11);
+        const auto w = random_floats(static_cast<std::size_t>(dims_numel(c.ws)), 12);
+        const auto b = random_floats(static_cast<std::size_t>(c.ws[0]), 13);
+        auto run = [&] {
+            return NodeRunner("Conv", 11)
+                .input(f32(c.xs, x))
+                .input(f32(c.ws, w), true)
+                .input(f32({c.ws[0]}, b), true)
+                .attr("group", c.group)
+                .attr("strides", std::vector<std::int64_t>{c.stride, c.stride})
+                .attr("pads", c.pads)
+                .run1();
+        };
+        const int saved = num_threads();
+        set_num_threads(1);
+        const Tensor t1 = run();
+        set_num_threads(2);
+        const Tensor t2 = run();
+        set_num_threads(3);
+        const Tensor t3 = run();
+        set_num_threads(saved);
+        EXPECT_TRUE(t1.same_as(t2)) << "x" << dims_str(c.xs) << " w" << dims_str(c.ws);
+        EXPECT_TRUE(t1.same_as(t3)) << "x" << dims_str(c.xs) << " w" << dims_str(c.ws);
+    }
 }
 
 TEST(Conv, RejectsMismatchedChannels) {

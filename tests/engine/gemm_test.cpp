@@ -166,8 +166,9 @@ TEST(GemmOp, MatchesReferenceWithBroadcastC) {
         const auto want = ref::gemm_ref<float>(a, b, c.has_c ? &cv : nullptr, c.c, c.m, c.n, c.k, c.ta,
                                         c.tb, c.alpha, c.beta);
         NodeRunner run("Gemm", 13);
+        // Alternate constant B (packed at build time) and runtime B.
         run.input(f32(c.ta ? Dims{c.k, c.m} : Dims{c.m, c.k}, a))
-            .input(f32(c.tb ? Dims{c.n, c.k} : Dims{c.k, c.n}, b), true);
+            .input(f32(c.tb ? Dims{c.n, c.k} : Dims{c.k, c.n}, b), seed % 2 == 0);
         if (c.has_c) run.input(f32(c.c, cv), true);
         run.attr("transA", std::int64_t{c.ta}).attr("transB", std::int64_t{c.tb});
         run.attr("alpha", c.alpha).attr("beta", c.beta);

@@ -180,6 +180,22 @@ TEST(Dropout, InferenceIsIdentityWithAllTrueMask) {
     EXPECT_EQ(outs[1].to_f64(), (std::vector<double>{1, 1, 1}));
 }
 
+// training_mode = true: with ratio 0 nothing is dropped (the inference result); any other
+// ratio needs a random mask, which the engine refuses.
+TEST(Dropout, TrainingModeRunsOnlyWithRatioZero) {
+    const Tensor x = tensor_f32({3}, {1, 2, 3});
+    const Tensor yes = Tensor::from_vector<bool>({}, {true});
+    const auto outs = run_node("Dropout", {x, Tensor::scalar<float>(0.0f), yes}, 13, {}, 2);
+    EXPECT_EQ(outs[0].to_f32(), (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(outs[1].to_f64(), (std::vector<double>{1, 1, 1}));
+    try {
+        run_node("Dropout", {x, Tensor::scalar<float>(0.5f), yes}, 13, {}, 2);
+        ADD_FAILURE() << "ratio 0.5 in training mode was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("random mask"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Range, NegativeFloatDelta) {
     const Tensor y = run_node("Range", {Tensor::scalar<float>(1), Tensor::scalar<float>(-1),
                                         Tensor::scalar<float>(-0.5f)})[0];

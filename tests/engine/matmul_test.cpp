@@ -39,11 +39,15 @@ TEST(MatMul, MatchesReference) {
         const auto b = random_floats(static_cast<std::size_t>(dims_numel(bs)), seed + 1);
         ref::Shape ys;
         const auto want = ref::matmul_ref(a, as, b, bs, &ys);
-        const Tensor y = NodeRunner("MatMul", 13).input(f32(as, a)).input(f32(bs, b)).run1();
-        const std::string what = "A " + dims_str(as) + " B " + dims_str(bs) + " seed " +
-                                 std::to_string(seed);
-        ASSERT_EQ(y.dims(), Dims(ys)) << what;
-        EXPECT_TRUE(near_rel(values(y), want, 1e-5, what));
+        for (bool constant_b : {false, true}) {  // constant B: packed at build time
+            const Tensor y =
+                NodeRunner("MatMul", 13).input(f32(as, a)).input(f32(bs, b), constant_b).run1();
+            const std::string what = "A " + dims_str(as) + " B " + dims_str(bs) +
+                                     (constant_b ? " (constant)" : "") + " seed " +
+                                     std::to_string(seed);
+            ASSERT_EQ(y.dims(), Dims(ys)) << what;
+            EXPECT_TRUE(near_rel(values(y), want, 1e-5, what));
+        }
     }
 }
 

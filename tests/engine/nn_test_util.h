@@ -73,6 +73,11 @@ public:
         attrs_.push_back(std::move(a));
         return *this;
     }
+    /// The node's domain ("" is the default ONNX domain).
+    NodeRunner& domain(std::string d) {
+        domain_ = std::move(d);
+        return *this;
+    }
     NodeRunner& outputs(int n) {
         num_outputs_ = n;
         return *this;
@@ -84,6 +89,7 @@ public:
         ir::Node node;
         node.name = "n0";
         node.op_type = op_type_;
+        node.domain = domain_;
         node.attributes = attrs_;
         std::vector<const Tensor*> feeds;
         for (std::size_t i = 0; i < inputs_.size(); ++i) {
@@ -103,7 +109,7 @@ public:
         }
         const ir::NodeId id = g.add_node(std::move(node));
         const ir::Node& n = g.node(id);
-        const KernelFactory* f = kernel_registry().find(op_type_, "");
+        const KernelFactory* f = kernel_registry().find(op_type_, domain_);
         if (!f) throw InternalError("no kernel registered for " + op_type_);
         KernelBuildInfo info{g, n, opset_, nullptr};
         KernelPtr k = (*f)(info);
@@ -130,6 +136,7 @@ private:
     }
 
     std::string op_type_;
+    std::string domain_;
     std::int64_t opset_;
     std::vector<In> inputs_;
     std::vector<ir::Attribute> attrs_;

@@ -97,7 +97,9 @@ TEST(QuantizeLinear, MatchesReferenceForEveryTypeAndLayout) {
             EXPECT_EQ(got, want) << what;
             bool saturated = false;
             for (auto v : got) saturated |= v == lo || v == hi;
-            if (type == DType::kI4 || type == DType::kU4) EXPECT_TRUE(saturated) << what;
+            if (type == DType::kI4 || type == DType::kU4) {
+                EXPECT_TRUE(saturated) << what;
+            }
 
             // Dequantize the reference integers back.
             const auto want_dq = ref::dequantize_ref(want, l.x, scale, l.scale_dims, zp, l.axis < 0 ? l.axis + static_cast<std::int64_t>(l.x.size()) : l.axis, l.block);

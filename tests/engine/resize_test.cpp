@@ -48,9 +48,11 @@ void check(const Run& r, const std::string& mode, const std::string& coord,
         if (r.scales.empty()) {
             p.out.push_back(r.sizes[a]);
             p.scales.push_back(static_cast<float>(r.sizes[a]) / static_cast<float>(r.xs[a]));
+            p.resized.push_back(static_cast<float>(r.sizes[a]));
         } else {
             p.out.push_back(static_cast<std::int64_t>(r.scales[a] * static_cast<float>(r.xs[a])));
             p.scales.push_back(r.scales[a]);
+            p.resized.push_back(r.scales[a] * static_cast<float>(r.xs[a]));
         }
     }
     const auto want = ref::resize_ref(x, r.xs, p);
@@ -124,6 +126,7 @@ TEST(Resize, Opset10AndUpsample) {
             p.scales = scales;
             for (std::size_t a = 0; a < 4; ++a) {
                 p.out.push_back(static_cast<std::int64_t>(scales[a] * static_cast<float>(xs[a])));
+                p.resized.push_back(scales[a] * static_cast<float>(xs[a]));
             }
             const auto want = ref::resize_ref(x, xs, p);
             const std::string what = mode + " scales " + std::to_string(scales[2]);
@@ -143,6 +146,22 @@ TEST(Resize, Opset10AndUpsample) {
             }
         }
     }
+}
+
+// ONNX's align_corners downsampling example (test_resize_downsample_scales_linear_align_corners):
+// scale 0.6 on width 4 gives 2 outputs at x_original = x * 3 / (2.4 - 1), so the second one is
+// 1 + 3 / 1.4 = 3.142857 (with the integer size, 2 - 1, it would be 4).
+TEST(Resize, AlignCornersDownsamplingUsesTheFractionalLength) {
+    const Tensor y = NodeRunner("Resize", 13)
+                         .input(f32({1, 1, 2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}))
+                         .absent()
+                         .input(f32({4}, {1, 1, 0.6f, 0.6f}), true)
+                         .attr("mode", std::string("linear"))
+                         .attr("coordinate_transformation_mode", std::string("align_corners"))
+                         .run1();
+    ASSERT_EQ(y.dims(), (Dims{1, 1, 1, 2}));
+    EXPECT_FLOAT_EQ(values(y)[0], 1.0f);
+    EXPECT_NEAR(values(y)[1], 1.0 + 3.0 / 1.4, 1e-6);
 }
 
 TEST(Resize, NearestOnInt8) {

@@ -142,6 +142,29 @@ TEST(Inference, UnknownOpsLeaveOutputsUntyped) {
     EXPECT_EQ(type_of(*m, "z"), "float[2,3]");
 }
 
+// ONNX 1.12 crashes (SIGSEGV) in Shape's data propagation when the Shape input has no type, as
+// after a custom-domain op (a valid model), or when a graph input is untyped. Data propagation is
+// therefore off; both models must load.
+TEST(Inference, UntypedShapeInputDoesNotCrashOnnxInference) {
+    Pb graph = Pb().m(kNode, node("custom", "Foo", {"x"}, {"h"}).s(7, "com.example"))
+                   .m(kNode, node("shape", "Shape", {"h"}, {"y"}))
+                   .m(kNode, node("relu", "Relu", {"x"}, {"z"}))
+                   .m(kInput, value_info("x", 1, {2}))
+                   .m(kOutput, Pb().s(kViName, "y"))
+                   .m(kOutput, Pb().s(kViName, "z"));
+    Pb mp = model(graph, 15, 8);
+    mp.m(kOpsetImport, Pb().s(kOpsetDomain, "com.example").i(kOpsetVersion, 1));
+    const auto m = read_model_from_bytes(mp.str(), "custom.onnx");
+    EXPECT_EQ(type_of(*m, "z"), "float[2]");
+    EXPECT_EQ(type_of(*m, "y").substr(0, 6), "int64[");  // ONNX: rank-1 int64 of unknown length
+
+    const Pb untyped_input = Pb().m(kNode, node("shape", "Shape", {"x"}, {"y"}))
+                                 .m(kInput, Pb().s(kViName, "x"))
+                                 .m(kOutput, Pb().s(kViName, "y"));
+    const auto m2 = read_model_from_bytes(model(untyped_input, 15, 8).str(), "untyped.onnx");
+    EXPECT_EQ(m2->graph->num_nodes(), 1u);
+}
+
 // Own propagation agrees with ONNX 1.12 inference on every value both type, over all
 // libonnx-testdata models (opset <= 17). Values typed by the file are not compared.
 TEST(Inference, OwnRulesAgreeWithOnnxOnTestdata) {

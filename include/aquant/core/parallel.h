@@ -12,6 +12,9 @@ namespace aquant {
 void set_num_threads(int n);
 int num_threads();
 
+/// True inside a chunk that parallel_for handed to the pool: a nested parallel_for runs serially.
+bool in_parallel_region();
+
 /// Calls fn(begin, end) for consecutive chunks of at most `grain` items covering [0, n).
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& fn);

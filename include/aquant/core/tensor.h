@@ -25,6 +25,9 @@ public:
     Tensor() = default;
     /// Allocates zero-initialised storage. Negative dims throw InternalError.
     Tensor(DType dtype, Dims dims);
+    /// Like Tensor(dtype, dims) but the contents are unspecified (no zero fill): for buffers the
+    /// caller overwrites completely. String tensors are still empty strings.
+    static Tensor uninitialized(DType dtype, Dims dims);
 
     template <typename T>
     static Tensor from_vector(Dims dims, const std::vector<T>& values);

@@ -26,6 +26,9 @@ using NodeHook = std::function<void(const ir::Node&, const std::vector<Tensor>&)
 struct RunOptions {
     NodeHook hook;
     bool keep_intermediates = false;  // keep every computed value in the map
+    /// The hook may see the fused graph's nodes (FusedConv for Conv + activation, ...; see
+    /// set_fusion) instead of the model's: for profiling the plain-run path.
+    bool hook_sees_fused = false;
 };
 
 /// Figures of the last run() (tests, `aquant bench`).
@@ -58,6 +61,12 @@ public:
     /// Replaces an initializer (e.g. quantized weights) and rebuilds the kernels that read it.
     void replace_initializer(ir::ValueId id, Tensor t);
 
+    /// Plain runs (no hook, no kept intermediates, nothing fed or wanted inside a fused chain)
+    /// of an executor built from a Model use a fused copy of the graph: Conv + BatchNormalization
+    /// folded, Conv + activation as one FusedConv (src/engine/float_fusion.h). Same results to
+    /// float rounding. On by default for Model executors; off turns every run node-by-node.
+    void set_fusion(bool enabled);
+
     std::int64_t opset(const std::string& domain) const;
     const RunStats& last_run_stats() const;
 
@@ -66,6 +75,8 @@ private:
     void run_scoped(ValueMap& values, const std::vector<ir::ValueId>& wanted,
                     const RunOptions& options, const OuterScope* outer);
     void check_feed(ir::ValueId id, const Tensor& t) const;
+    bool try_fused(ValueMap& values, const std::vector<ir::ValueId>& wanted,
+                   const RunOptions& options, const OuterScope* outer);
 
     std::shared_ptr<const ir::Graph> graph_;
     std::shared_ptr<const ir::Graph> retired_graph_;  // before replace_initializer's copy

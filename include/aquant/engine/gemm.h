@@ -79,12 +79,34 @@ struct OperandB {
     MatrixRef matrix;
 };
 
+/// Work on finished parts of C while they are in cache (Conv: bias, residual, activation, and
+/// the copy to the output's layout). apply() gets every element of C once, in strips of at
+/// most 72 rows and one 16-column panel, right after their last K block: rows [r0, r1) x
+/// columns [c0, c1) of C, tile = &C(r0, c0). Calls for different strips may run on different
+/// threads at once.
+class GemmEpilogue {
+public:
+    virtual ~GemmEpilogue() = default;
+    virtual void apply(std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
+                       float* tile, std::int64_t ldc) const = 0;
+};
+
 /// C (m x n, row stride ldc) = alpha * op(A) * op(B) + beta * C. beta 0: C is overwritten (NaN
 /// in it ignored). C must not alias A or B. `parallel`: split over aquant::parallel_for (serial
 /// when already inside a parallel region).
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const OperandA& a, const OperandB& b,
           float* c, std::int64_t ldc, float alpha = 1.0f, float beta = 0.0f,
-          bool parallel = true);
+          bool parallel = true, const GemmEpilogue* epilogue = nullptr);
+
+/// C = A * B where B(k, j) = b[b_offsets[k] + j]: each row of B is a window of one buffer
+/// (a stride-1 convolution over a flat, padded image). n must be a multiple of BPacker::kPanel
+/// and C must have round_up(m, 6) writable rows of at least n floats (whole micro-tiles are
+/// stored); b must be readable up to max(b_offsets) + n. Runs on the calling thread.
+void gemm_shifted_b(std::int64_t m, std::int64_t n, std::int64_t k, const PackedA& a,
+                    const float* b, const std::int64_t* b_offsets, float* c, std::int64_t ldc);
+
+/// Rows of C gemm_shifted_b may write for m rows of A.
+std::int64_t gemm_rows_padded(std::int64_t m);
 
 /// Plain-matrix form of gemm().
 struct GemmArgs {

@@ -34,6 +34,8 @@ public:
     std::size_t num_outputs() const { return outputs_.size(); }
     /// Allocates output i (zero-filled) and returns it.
     Tensor& allocate_output(std::size_t i, DType dtype, Dims dims);
+    /// Same without the zero fill: only for an output the kernel writes completely.
+    Tensor& allocate_output_uninit(std::size_t i, DType dtype, Dims dims);
     /// Sets output i to an existing tensor (e.g. a reshaped view sharing the input buffer).
     void set_output(std::size_t i, Tensor t) { outputs_.at(i) = std::move(t); }
     Tensor& output(std::size_t i) { return outputs_.at(i); }

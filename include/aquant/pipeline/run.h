@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aquant/pipeline/runner.h"
+
 namespace aquant::pipeline {
 
 struct RunOptions {
@@ -13,10 +15,12 @@ struct RunOptions {
     std::map<std::string, std::string> inputs;  // input name -> .npy or .pb file
     std::string data_dir;                       // or an ONNX test_data_set_N folder
     std::string output_dir;                     // save outputs as <name>.npy when set
+    RunnerOptions runner;                       // --qdq int|float
 };
 
 /// `aquant run`: per output name, dims, dtype, min/max/mean, argmax of the first rows and, when
-/// the data folder holds reference outputs, the max abs difference to them.
+/// the data folder holds reference outputs, the max abs difference to them. With QDQ fusion,
+/// "qdq_fusion" holds the number of layers fused and kept in float.
 nlohmann::json run_model(const RunOptions& options);
 std::string format_run(const nlohmann::json& result);
 
@@ -25,6 +29,8 @@ struct BenchOptions {
     std::int64_t batch = 1;
     int runs = 20;
     int warmup = 3;
+    RunnerOptions runner;  // --qdq int|float
+    bool profile = false;  // also time every node (pipeline/profile.h), in "profile"
 };
 
 /// `aquant bench`: random inputs (fixed seed), warm-up, then `runs` timed runs.

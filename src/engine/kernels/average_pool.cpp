@@ -26,26 +26,32 @@ std::vector<std::int64_t> padded_counts(const Geometry& g, int axis) {
     return out;
 }
 
+// For each output row, first the sum over the window's input rows of each input column (a
+// vectorisable pass), then the sum over each window's columns.
 void pool_plane(const float* in, const Geometry& g, const Windows& win, bool include_pad,
                 float* out) {
     const std::int64_t H = g.in[1], W = g.in[2];
     const std::int64_t dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+    thread_local std::vector<float> colsum;
+    colsum.resize(static_cast<std::size_t>(W));
+    float* m = colsum.data();
     for (std::size_t od = 0; od < win.d.size(); ++od) {
         const auto& rd = win.d[od];
         for (std::size_t oh = 0; oh < win.h.size(); ++oh) {
             const auto& rh = win.h[oh];
+            std::fill(m, m + W, 0.0f);
+            for (std::int64_t kd = rd.first; kd < rd.first + rd.count; ++kd) {
+                const std::int64_t id = rd.start + kd * dd;
+                for (std::int64_t kh = rh.first; kh < rh.first + rh.count; ++kh) {
+                    const float* row = in + (id * H + rh.start + kh * dh) * W;
+                    for (std::int64_t i = 0; i < W; ++i) m[i] += row[i];
+                }
+            }
             for (std::size_t ow = 0; ow < win.w.size(); ++ow) {
                 const auto& rw = win.w[ow];
                 float sum = 0.0f;
-                for (std::int64_t kd = rd.first; kd < rd.first + rd.count; ++kd) {
-                    const std::int64_t id = rd.start + kd * dd;
-                    for (std::int64_t kh = rh.first; kh < rh.first + rh.count; ++kh) {
-                        const float* row = in + (id * H + rh.start + kh * dh) * W + rw.start;
-                        for (std::int64_t kw = rw.first; kw < rw.first + rw.count; ++kw) {
-                            sum += row[kw * dw];
-                        }
-                    }
-                }
+                const float* mp = m + rw.start;
+                for (std::int64_t kw = rw.first; kw < rw.first + rw.count; ++kw) sum += mp[kw * dw];
                 const std::int64_t count = include_pad ? win.pd[od] * win.ph[oh] * win.pw[ow]
                                                        : rd.count * rh.count * rw.count;
                 *out++ = count > 0 ? sum / static_cast<float>(count) : 0.0f;
@@ -70,7 +76,7 @@ public:
         if (!err.empty()) ctx.fail(err);
         Dims out_dims{x.dim(0), x.dim(1)};
         for (int i = 3 - g.rank; i < 3; ++i) out_dims.push_back(g.out[i]);
-        Tensor& y = ctx.allocate_output(0, DType::kF32, out_dims);
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, out_dims);
         const std::int64_t planes = x.dim(0) * x.dim(1);
         const std::int64_t in_size = g.in_size(), out_size = g.out_size();
         const std::int64_t grain =

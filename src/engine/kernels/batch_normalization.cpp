@@ -70,7 +70,7 @@ public:
         if (x.rank() < 2) ctx.fail("input 0 (X): expected rank >= 2, got " + dims_str(x.dims()));
         const std::int64_t n = x.dim(0), c = x.dim(1);
         const std::int64_t inner = c == 0 || n == 0 ? 0 : x.numel() / (n * c);
-        Tensor& y = ctx.allocate_output(0, DType::kF32, x.dims());
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, x.dims());
         if (training_) return run_training(ctx, x, y, n, c, inner);
         const std::int64_t count = spatial_ ? c : c * inner;
         Folded local;

@@ -96,7 +96,7 @@ public:
         }
         const bool ok = visit_type<AQUANT_NUMERIC_TYPES>(a.dtype(), [&](auto tag) {
             using T = typename decltype(tag)::type;
-            Tensor& y = ctx.allocate_output(0, a.dtype(), plan.out_dims);
+            Tensor& y = ctx.allocate_output_uninit(0, a.dtype(), plan.out_dims);
             binary_broadcast<T, T, T>(plan, a, b, y, [](T x, T z) { return Op::eval(x, z); });
         });
         if (!ok) {

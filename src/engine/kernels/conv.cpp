@@ -1,14 +1,24 @@
-// ONNX Conv-1/11 (fp32, NCHW, 1-D to 3-D). Two paths chosen per call from the shapes:
-// depthwise (one input channel per group) as a direct loop with sums in vector registers;
-// everything else as a GEMM per group, W_g [M/group x C/group*k] times the im2col matrix of the
-// input, whose panels are packed straight from the image (no im2col buffer). Weights that are
-// constant are packed once at build time. Columns (image, output position) are split into blocks
-// that may span images, so small feature maps still give the GEMM wide products; block sizes
-// depend only on the shapes and the GEMM sums in a fixed order, so results do not depend on the
-// thread count.
+// ONNX Conv-1/11 (fp32, NCHW, 1-D to 3-D) and com.microsoft FusedConv (Conv + Z + activation).
+// Paths chosen per call from the shapes:
+//  - depthwise (one input channel per output channel, group > 1): direct loops with the sums in
+//    vector registers, over a padded copy of each plane whose columns are split by W stride;
+//  - stride 1: a GEMM per group whose B rows are windows of the padded input laid out flat
+//    (gemm_shifted_b), output computed on the padded rows' grid and the real pixels copied out;
+//  - otherwise (strided, 1x1): a GEMM per group, W_g [M/group x C/group*k] times the im2col
+//    matrix, whose panels are packed straight from the image (Im2colPacker, no im2col buffer);
+//    a padded input is copied with its padding made explicit first, image by image for batches
+//    of large outputs.
+// Bias, Z and the activation are applied to GEMM tiles while they are in cache (GemmEpilogue).
+// Constant weights are packed once at build time. Columns (image, output position) are split
+// into blocks that may span images, so small feature maps still give the GEMM wide products.
+// Block sizes depend only on the shapes and every sum runs in a fixed order, so results do not
+// depend on the thread count.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
+#include <type_traits>
 
 #include "aquant/core/parallel.h"
 #include "aquant/engine/gemm.h"
@@ -18,6 +28,10 @@
 #include "spatial.h"
 #include "thread_scratch.h"
 
+// The 32-byte vectors of the depthwise loops never cross a call boundary (their users are
+// always_inline), so GCC's note about their ABI in non-AVX code does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace aquant::engine {
 namespace {
 
@@ -25,6 +39,8 @@ using spatial::Geometry;
 
 // Target output columns per GEMM block.
 constexpr std::int64_t kColumnBlock = 256;
+// Output positions per image from which padded strided convs over a batch run image by image.
+constexpr std::int64_t kImageBlock = 128;
 
 struct ConvShape {
     std::int64_t n, c, m, group, cg, mg;
@@ -32,7 +48,8 @@ struct ConvShape {
 };
 
 // The im2col matrix of one group: row (c, kd, kh, kw), column (image, output position) counted
-// from column `col0` of the group's image-major column space.
+// from column `col0` of the group's image-major column space. The geometry has no padding (a
+// padded input is made explicit first), so every tap is inside the image.
 class Im2colPacker final : public BPacker {
 public:
     Im2colPacker(const float* x, std::int64_t image_stride, const Geometry& g, std::int64_t col0)
@@ -42,23 +59,26 @@ public:
               float* dst) const override {
         const Geometry& g = g_;
         const std::int64_t OH = g.out[1], OW = g.out[2], P = g.out_size();
-        const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
+        const std::int64_t H = g.in[1], W = g.in[2];
         const std::int64_t KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
         const std::int64_t sw = g.stride[2];
-        // Runs of columns within one output row.
+        // Runs of columns within one output row and one panel: each is one copy per row of B.
         struct Run {
-            const float* image;
-            std::int64_t d, h, ow0, ow1, j;  // d, h: od * stride_d, oh * stride_h
+            std::int64_t src;  // offset in x of tap (0, 0, 0) of the first column
+            std::int64_t out;  // offset in a row of dst: panel * kc * kPanel + lane
+            std::int64_t len;
         };
         thread_local std::vector<Run> runs;
         runs.clear();
         for (std::int64_t j = j0; j < j0 + nc;) {
             const std::int64_t col = col0_ + j, n = col / P, p = col % P;
             const std::int64_t row = p / OW, ow0 = p % OW;
-            const std::int64_t ow1 = std::min(OW, ow0 + (j0 + nc - j));
-            runs.push_back({x_ + n * image_stride_, (row / OH) * g.stride[0],
-                            (row % OH) * g.stride[1], ow0, ow1, j - j0});
-            j += ow1 - ow0;
+            const std::int64_t lane = (j - j0) % kPanel;
+            const std::int64_t len = std::min({OW - ow0, j0 + nc - j, kPanel - lane});
+            const std::int64_t id = (row / OH) * g.stride[0], ih = (row % OH) * g.stride[1];
+            runs.push_back({n * image_stride_ + (id * H + ih) * W + ow0 * sw,
+                            (j - j0) / kPanel * kc * kPanel + lane, len});
+            j += len;
         }
         const std::int64_t panels = (nc + kPanel - 1) / kPanel;
         if (nc % kPanel != 0) {
@@ -71,24 +91,20 @@ public:
         std::int64_t c = k0 / (KD * KH * KW), rem = k0 % (KD * KH * KW);
         std::int64_t kd = rem / (KH * KW), kh = rem / KW % KH, kw = rem % KW;
         for (std::int64_t r = 0; r < kc; ++r) {
-            const std::int64_t offd = kd * g.dilation[0] - g.pad_begin[0];
-            const std::int64_t offh = kh * g.dilation[1] - g.pad_begin[1];
-            const std::int64_t offw = kw * g.dilation[2] - g.pad_begin[2];
-            std::int64_t lo_w, hi_w;
-            spatial::valid_range(offw, sw, W, OW, &lo_w, &hi_w);
-            const std::int64_t chan = c * g.in_size();
-            for (const Run& run : runs) {
-                float* out = dst + (run.j / kPanel) * kc * kPanel + r * kPanel;
-                std::int64_t lane = run.j % kPanel;
-                const std::int64_t id = run.d + offd, ih = run.h + offh;
-                const bool row_ok = id >= 0 && id < D && ih >= 0 && ih < H;
-                const float* src = run.image + chan + (id * H + ih) * W + offw;
-                for (std::int64_t ow = run.ow0; ow < run.ow1; ++ow) {
-                    out[lane] = row_ok && ow >= lo_w && ow < hi_w ? src[ow * sw] : 0.0f;
-                    if (++lane == kPanel) {
-                        lane = 0;
-                        out += kc * kPanel;
-                    }
+            const float* base = x_ + c * g.in_size() +
+                                (kd * g.dilation[0] * H + kh * g.dilation[1]) * W +
+                                kw * g.dilation[2];
+            float* row_dst = dst + r * kPanel;
+            if (sw == 1) {
+                for (const Run& run : runs) {
+                    std::memcpy(row_dst + run.out, base + run.src,
+                                static_cast<std::size_t>(run.len) * sizeof(float));
+                }
+            } else {
+                for (const Run& run : runs) {
+                    const float* src = base + run.src;
+                    float* out = row_dst + run.out;
+                    for (std::int64_t l = 0; l < run.len; ++l) out[l] = src[l * sw];
                 }
             }
             if (++kw == KW) {
@@ -111,110 +127,315 @@ private:
     std::int64_t col0_;
 };
 
-// Kernel rows (kd, kh) the direct depthwise loop handles; larger kernels take the GEMM path.
-constexpr std::int64_t kMaxDwRows = 64;
-
-// Output columns per register block of the depthwise loop.
-constexpr std::int64_t kDwBlock = 8;
-
-// Output columns [ow, ow + 8) of one output row of a depthwise conv, sums in two vector
-// registers. rows[r] is the (padded) input row read by kernel row r, wrows[r] its weights.
-template <bool kStride1>
-inline void depthwise_block8(const float* const* rows, const float* const* wrows,
-                             std::int64_t nrows, std::int64_t kw_size, std::int64_t dw,
-                             std::int64_t sw, std::int64_t ow, float bias, float* out) {
-    using simd::v4f;
-    v4f acc0 = simd::splat4(bias), acc1 = acc0;
-    for (std::int64_t r = 0; r < nrows; ++r) {
-        const float* src = rows[r] + ow * (kStride1 ? 1 : sw);
-        const float* wr = wrows[r];
-        for (std::int64_t kw = 0; kw < kw_size; ++kw) {
-            const v4f wv = simd::splat4(wr[kw]);
-            const float* s = src + kw * dw;
-            if constexpr (kStride1) {
-                acc0 += wv * simd::load4(s);
-                acc1 += wv * simd::load4(s + 4);
-            } else {
-                acc0 += wv * simd::load4_strided(s, sw);
-                acc1 += wv * simd::load4_strided(s + 4 * sw, sw);
-            }
-        }
+// x with its padding written out as zeros: [planes, D + pads, H + pads, W + pads] in `out`;
+// returns the geometry of a conv over the padded input (no padding, same output).
+Geometry pad_input(const float* x, std::int64_t planes, const Geometry& g, float* out) {
+    Geometry p = g;
+    for (std::size_t a = 0; a < spatial::kMaxRank; ++a) {
+        p.in[a] = g.in[a] + g.pad_begin[a] + g.pad_end[a];
+        p.pad_begin[a] = p.pad_end[a] = 0;
     }
-    simd::store4(out + ow, acc0);
-    simd::store4(out + ow + 4, acc1);
-}
-
-inline void depthwise_one(const float* const* rows, const float* const* wrows, std::int64_t nrows,
-                          std::int64_t kw_size, std::int64_t dw, std::int64_t sw, std::int64_t ow,
-                          float bias, float* out) {
-    float acc = bias;
-    for (std::int64_t r = 0; r < nrows; ++r) {
-        const float* src = rows[r] + ow * sw;
-        for (std::int64_t kw = 0; kw < kw_size; ++kw) acc += wrows[r][kw] * src[kw * dw];
-    }
-    out[ow] = acc;
-}
-
-template <bool kStride1>
-void depthwise_rows(const float* in, std::int64_t ph, std::int64_t pw, const float* w, float bias,
-                    const Geometry& g, float* out) {
-    const std::int64_t OW = g.out[2], KH = g.kernel[1], KW = g.kernel[2];
-    const float* rows[kMaxDwRows];
-    const float* wrows[kMaxDwRows];
-    for (std::int64_t od = 0; od < g.out[0]; ++od) {
-        for (std::int64_t oh = 0; oh < g.out[1]; ++oh, out += OW) {
-            std::int64_t nrows = 0;
-            for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-                const std::int64_t id = od * g.stride[0] + kd * g.dilation[0];
-                for (std::int64_t kh = 0; kh < KH; ++kh, ++nrows) {
-                    const std::int64_t ih = oh * g.stride[1] + kh * g.dilation[1];
-                    rows[nrows] = in + (id * ph + ih) * pw;
-                    wrows[nrows] = w + (kd * KH + kh) * KW;
+    const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
+    const std::int64_t PH = p.in[1], PW = p.in[2];
+    parallel_for(planes, 16, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            float* dst = out + i * p.in_size();
+            const float* src = x + i * g.in_size();
+            std::fill(dst, dst + p.in_size(), 0.0f);
+            for (std::int64_t d = 0; d < D; ++d) {
+                for (std::int64_t h = 0; h < H; ++h) {
+                    std::copy(src + (d * H + h) * W, src + (d * H + h + 1) * W,
+                              dst + ((d + g.pad_begin[0]) * PH + h + g.pad_begin[1]) * PW +
+                                  g.pad_begin[2]);
                 }
             }
-            std::int64_t ow = 0;
-            for (; ow + kDwBlock <= OW; ow += kDwBlock) {
-                depthwise_block8<kStride1>(rows, wrows, nrows, KW, g.dilation[2], g.stride[2], ow,
-                                           bias, out);
+        }
+    });
+    return p;
+}
+
+// Depthwise convolution, direct: every output row in 8-wide blocks (the last one overlapping
+// the previous when OW is not a multiple of 8) summed in vector registers, several blocks at a
+// time for instruction-level parallelism. The input plane is first copied, with its padding made
+// explicit, into a "phased" layout: each padded row is stored as sw phases (columns c with
+// c % sw = p, in order), so that along W a window tap of any stride is a contiguous run. Depth
+// is folded into rows. The loops are written once as always-inline templates and compiled twice:
+// for the baseline ISA and with AVX2; both use the same multiplies and adds in the same order (no
+// FMA), so they give identical results.
+#define AQUANT_DW_INLINE inline __attribute__((always_inline))
+
+typedef float v8f __attribute__((vector_size(32)));
+
+AQUANT_DW_INLINE v8f load8(const float* p) {
+    v8f v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+AQUANT_DW_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
+
+// Scalar-vector arithmetic broadcasts the scalar (a single vbroadcastss with AVX2).
+AQUANT_DW_INLINE v8f splat8(float x) { return v8f{} + x; }
+
+// Extra zero floats after the phased plane: blocks of narrow rows read up to 8 floats past a
+// row's end.
+constexpr std::int64_t kDwSlack = 16;
+
+struct DwPlan {
+    std::int64_t PD = 0, PH = 0, PW = 0;  // padded input dims
+    std::int64_t sw = 1, Lp = 0, RL = 0;  // W stride (phases), phase length, phased row length
+    std::int64_t plane = 0;               // floats of the phased plane, slack included
+    std::int64_t out_rows = 0;            // OD * OH
+    bool narrow = false;                  // OW < 8: each row is one block through a scratch row
+    std::vector<std::int64_t> taps;       // per tap (kd, kh, kw): offset from a row's base
+    std::vector<std::int64_t> blk_in;     // per block: input offset (row base + column)
+    std::vector<std::int64_t> blk_out;    // per block: output offset (in the scratch if narrow)
+    // Interior copy: input row (d, h) goes to phased row (d + pd0) * PH + h + ph0, input column
+    // w to phase (w + pw0) % sw at index (w + pw0) / sw.
+    std::int64_t pd0 = 0, ph0 = 0, pw0 = 0;
+    // Per phase ph (sw > 1): the first input column x0 landing in it and its index in the phased
+    // row, ph * Lp + (pw0 + x0) / sw; later columns x0 + sw, ... follow contiguously.
+    std::vector<std::int64_t> phase_x0, phase_at;
+};
+
+DwPlan dw_plan(const Geometry& g) {
+    DwPlan p;
+    p.PD = g.in[0] + g.pad_begin[0] + g.pad_end[0];
+    p.PH = g.in[1] + g.pad_begin[1] + g.pad_end[1];
+    p.PW = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+    p.pd0 = g.pad_begin[0];
+    p.ph0 = g.pad_begin[1];
+    p.pw0 = g.pad_begin[2];
+    p.sw = g.stride[2];
+    p.Lp = (p.PW + p.sw - 1) / p.sw;
+    p.RL = p.sw * p.Lp;
+    p.plane = p.PD * p.PH * p.RL + kDwSlack;
+    for (std::int64_t ph = 0; ph < p.sw; ++ph) {
+        const std::int64_t x0 = ((ph - p.pw0) % p.sw + p.sw) % p.sw;
+        p.phase_x0.push_back(x0);
+        p.phase_at.push_back(ph * p.Lp + (p.pw0 + x0) / p.sw);
+    }
+    const std::int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+    p.out_rows = OD * OH;
+    p.narrow = OW < 8;
+    for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+        for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+            for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                const std::int64_t c = kw * g.dilation[2];
+                p.taps.push_back((kd * g.dilation[0] * p.PH + kh * g.dilation[1]) * p.RL +
+                                 (c % p.sw) * p.Lp + c / p.sw);
             }
-            for (; ow < OW; ++ow) {
-                depthwise_one(rows, wrows, nrows, KW, g.dilation[2], g.stride[2], ow, bias, out);
+        }
+    }
+    for (std::int64_t od = 0; od < OD; ++od) {
+        for (std::int64_t oh = 0; oh < OH; ++oh) {
+            const std::int64_t row = od * OH + oh;
+            const std::int64_t in_base = (od * g.stride[0] * p.PH + oh * g.stride[1]) * p.RL;
+            if (p.narrow) {
+                p.blk_in.push_back(in_base);
+                p.blk_out.push_back(row * 8);
+                continue;
             }
+            for (std::int64_t s = 0;; s += 8) {
+                const std::int64_t at = std::min(s, OW - 8);
+                p.blk_in.push_back(in_base + at);
+                p.blk_out.push_back(row * OW + at);
+                if (at == OW - 8) break;
+            }
+        }
+    }
+    return p;
+}
+
+// out[o_b .. o_b + 8) = bias + sum_t w[t] * in[i_b + taps[t] ...] for every block b, four
+// blocks at a time (four independent sums hide the add latency). Overlapping blocks (the last
+// of a row) compute the same sums as the blocks they overlap, so they store the same values.
+AQUANT_DW_INLINE void dw_blocks(const float* in, const DwPlan& p, const float* w, float bias,
+                                float* out) {
+    const std::int64_t* taps = p.taps.data();
+    const std::int64_t ntaps = static_cast<std::int64_t>(p.taps.size());
+    const std::int64_t* bi = p.blk_in.data();
+    const std::int64_t* bo = p.blk_out.data();
+    const std::int64_t nblk = static_cast<std::int64_t>(p.blk_in.size());
+    // The last group repeats its last block to make four: duplicates store equal values.
+    for (std::int64_t b = 0; b < nblk; b += 4) {
+        const std::int64_t b1 = std::min(b + 1, nblk - 1), b2 = std::min(b + 2, nblk - 1);
+        const std::int64_t b3 = std::min(b + 3, nblk - 1);
+        const float* i0 = in + bi[b];
+        const float* i1 = in + bi[b1];
+        const float* i2 = in + bi[b2];
+        const float* i3 = in + bi[b3];
+        v8f a0 = splat8(bias), a1 = a0, a2 = a0, a3 = a0;
+        for (std::int64_t t = 0; t < ntaps; ++t) {
+            const v8f wv = splat8(w[t]);
+            const std::int64_t o = taps[t];
+            a0 += wv * load8(i0 + o);
+            a1 += wv * load8(i1 + o);
+            a2 += wv * load8(i2 + o);
+            a3 += wv * load8(i3 + o);
+        }
+        store8(out + bo[b], a0);
+        store8(out + bo[b1], a1);
+        store8(out + bo[b2], a2);
+        store8(out + bo[b3], a3);
+    }
+}
+
+struct DwArgs {
+    const float* x;
+    const float* w;
+    const float* bias;
+    float* y;
+    std::int64_t c, m, mg;  // input channels, output channels, outputs per input channel
+    const Geometry* g;
+    const DwPlan* plan;
+};
+
+// Output planes [begin, end) (plane i: image i / m, output channel i % m).
+AQUANT_DW_INLINE void dw_planes_impl(const DwArgs& a, std::int64_t begin, std::int64_t end) {
+    const Geometry& g = *a.g;
+    const DwPlan& p = *a.plan;
+    const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
+    const std::int64_t in_size = g.in_size(), out_size = g.out_size(), OW = g.out[2];
+    const std::int64_t ksize = static_cast<std::int64_t>(p.taps.size());
+    // The padding and the slack are zero once per call; each plane overwrites the interior only.
+    float* phased = thread_scratch(static_cast<std::size_t>(p.plane), 2);
+    std::fill(phased, phased + p.plane, 0.0f);
+    float* rows8 = p.narrow ? thread_scratch(static_cast<std::size_t>(p.out_rows * 8), 4)
+                            : nullptr;
+    std::int64_t prev_in = -1;
+    for (std::int64_t i = begin; i < end; ++i) {
+        const std::int64_t n = i / a.m, oc = i % a.m, ic = oc / a.mg;
+        const std::int64_t in_plane = n * a.c + ic;
+        if (in_plane != prev_in) {  // channel multiplier > 1: consecutive planes share the input
+            prev_in = in_plane;
+            const float* src = a.x + in_plane * in_size;
+            for (std::int64_t d = 0; d < D; ++d) {
+                for (std::int64_t h = 0; h < H; ++h) {
+                    float* row = phased + ((d + p.pd0) * p.PH + h + p.ph0) * p.RL;
+                    const float* s = src + (d * H + h) * W;
+                    if (p.sw == 1) {
+                        for (std::int64_t x = 0; x < W; ++x) row[p.pw0 + x] = s[x];
+                        continue;
+                    }
+                    const std::int64_t sw = p.sw;
+                    for (std::int64_t ph = 0; ph < sw; ++ph) {
+                        float* dst = row + p.phase_at[static_cast<std::size_t>(ph)];
+                        const std::int64_t x0 = p.phase_x0[static_cast<std::size_t>(ph)];
+                        for (std::int64_t x = x0, j = 0; x < W; x += sw, ++j) dst[j] = s[x];
+                    }
+                }
+            }
+        }
+        const float bias = a.bias ? a.bias[oc] : 0.0f;
+        float* out = a.y + i * out_size;
+        if (!p.narrow) {
+            dw_blocks(phased, p, a.w + oc * ksize, bias, out);
+            continue;
+        }
+        dw_blocks(phased, p, a.w + oc * ksize, bias, rows8);
+        for (std::int64_t r = 0; r < p.out_rows; ++r) {
+            for (std::int64_t x = 0; x < OW; ++x) out[r * OW + x] = rows8[r * 8 + x];
         }
     }
 }
 
-// One output plane of a depthwise conv (one input channel per output channel). A padded input
-// has its borders made explicit in scratch first, so the loop itself has no bounds checks.
-void depthwise_plane(const float* in, const float* w, float bias, const Geometry& g, float* out) {
-    const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
-    const std::int64_t pd = D + g.pad_begin[0] + g.pad_end[0];
-    const std::int64_t ph = H + g.pad_begin[1] + g.pad_end[1];
-    const std::int64_t pw = W + g.pad_begin[2] + g.pad_end[2];
-    const float* src = in;
-    if (pd != D || ph != H || pw != W) {
-        float* padded = thread_scratch(static_cast<std::size_t>(pd * ph * pw), 2);
-        std::fill(padded, padded + pd * ph * pw, 0.0f);
-        for (std::int64_t d = 0; d < D; ++d) {
-            for (std::int64_t h = 0; h < H; ++h) {
-                std::copy(in + (d * H + h) * W, in + (d * H + h + 1) * W,
-                          padded + ((d + g.pad_begin[0]) * ph + h + g.pad_begin[1]) * pw +
-                              g.pad_begin[2]);
-            }
-        }
-        src = padded;
+void dw_planes_generic(const DwArgs& a, std::int64_t begin, std::int64_t end) {
+    dw_planes_impl(a, begin, end);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) void dw_planes_avx2(const DwArgs& a, std::int64_t begin,
+                                                    std::int64_t end) {
+    dw_planes_impl(a, begin, end);
+}
+#endif
+
+using DwPlanesFn = void (*)(const DwArgs&, std::int64_t, std::int64_t);
+
+DwPlanesFn dw_planes_fn() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const DwPlanesFn fn =
+        __builtin_cpu_supports("avx2") ? dw_planes_avx2 : dw_planes_generic;
+    return fn;
+#else
+    return dw_planes_generic;
+#endif
+}
+
+// What FusedConv applies to each output after the bias: y = act(conv + Z).
+struct Epilogue {
+    enum class Act { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid };
+    Act act = Act::kNone;
+    float a = 0.0f, b = 0.0f;  // Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta
+};
+
+// dst[l] = act(dst[l] + z[l]) (z may be null).
+void finish(const Epilogue& ep, float* dst, const float* z, std::int64_t len) {
+    using Act = Epilogue::Act;
+    if (z) {
+        for (std::int64_t l = 0; l < len; ++l) dst[l] += z[l];
     }
-    if (g.stride[2] == 1) {
-        depthwise_rows<true>(src, ph, pw, w, bias, g, out);
-    } else {
-        depthwise_rows<false>(src, ph, pw, w, bias, g, out);
+    switch (ep.act) {
+        case Act::kNone: return;
+        case Act::kRelu:
+            for (std::int64_t l = 0; l < len; ++l) dst[l] = dst[l] > 0.0f ? dst[l] : 0.0f;
+            return;
+        case Act::kClip:
+            for (std::int64_t l = 0; l < len; ++l) dst[l] = std::min(std::max(dst[l], ep.a), ep.b);
+            return;
+        case Act::kLeakyRelu:
+            for (std::int64_t l = 0; l < len; ++l) dst[l] = dst[l] < 0.0f ? ep.a * dst[l] : dst[l];
+            return;
+        case Act::kSigmoid:
+            for (std::int64_t l = 0; l < len; ++l) dst[l] = 1.0f / (1.0f + std::exp(-dst[l]));
+            return;
+        case Act::kTanh:
+            for (std::int64_t l = 0; l < len; ++l) dst[l] = std::tanh(dst[l]);
+            return;
+        case Act::kHardSigmoid:
+            for (std::int64_t l = 0; l < len; ++l) {
+                dst[l] = std::max(0.0f, std::min(1.0f, ep.a * dst[l] + ep.b));
+            }
+            return;
+    }
+}
+
+// dst[l] = act(src[l] + b + z[l]) (z may be null; src may be dst). Four lanes at a time for
+// the piecewise-linear activations (the same operations as finish(), so the same results).
+void epilogue_run(const Epilogue& ep, const float* src, float* dst, const float* z, float b,
+                  std::int64_t len) {
+    using Act = Epilogue::Act;
+    using simd::v4f;
+    const bool vec = ep.act == Act::kNone || ep.act == Act::kRelu || ep.act == Act::kClip;
+    std::int64_t l = 0;
+    if (vec) {
+        const v4f bv = simd::splat4(b), zero = simd::splat4(0.0f);
+        const v4f lo = simd::splat4(ep.a), hi = simd::splat4(ep.b);
+        for (; l + 4 <= len; l += 4) {
+            v4f v = simd::load4(src + l) + bv;
+            if (z) v += simd::load4(z + l);
+            if (ep.act == Act::kRelu) v = v > zero ? v : zero;
+            if (ep.act == Act::kClip) {
+                v = v < lo ? lo : v;  // std::max(v, lo), NaN kept
+                v = hi < v ? hi : v;  // std::min(v, hi)
+            }
+            simd::store4(dst + l, v);
+        }
+    }
+    for (std::int64_t i = l; i < len; ++i) dst[i] = z ? src[i] + b + z[i] : src[i] + b;
+    if (!vec) {
+        finish(ep, dst, nullptr, len);
+    } else if (ep.act != Act::kNone) {
+        finish(ep, dst + l, nullptr, len - l);
     }
 }
 
 class Conv final : public Kernel {
 public:
-    Conv(spatial::WindowAttrs attrs, std::int64_t group, std::vector<PackedA> packed)
-        : attrs_(std::move(attrs)), group_(group), packed_(std::move(packed)) {}
+    Conv(spatial::WindowAttrs attrs, std::int64_t group, std::vector<PackedA> packed,
+         Epilogue ep = {})
+        : attrs_(std::move(attrs)), group_(group), packed_(std::move(packed)), ep_(ep) {}
 
     void run(KernelContext& ctx) const override {
         const Tensor& x = ctx.input(0);
@@ -234,14 +455,24 @@ public:
         const ConvShape s = shape_of(ctx, x, w);
         Dims out_dims{s.n, s.m};
         for (int i = 3 - s.g.rank; i < 3; ++i) out_dims.push_back(s.g.out[i]);
-        Tensor& y = ctx.allocate_output(0, DType::kF32, out_dims);
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, out_dims);
         if (y.numel() == 0) return;
+        const float* z = nullptr;
+        if (ctx.has_input(3)) {  // FusedConv's Z
+            const Tensor& zt = ctx.input(3);
+            if (zt.dtype() != DType::kF32) fail_type(ctx, 3);
+            if (zt.dims() != out_dims) {
+                ctx.fail("input 3 (Z): expected " + dims_str(out_dims) + ", got " +
+                         dims_str(zt.dims()));
+            }
+            z = zt.data<float>();
+        }
         const bool pointwise = s.g.kernel_size() == 1 &&
                                s.g.stride == decltype(s.g.stride){1, 1, 1} &&
                                s.g.pad_begin == decltype(s.g.pad_begin){} &&
                                s.g.pad_end == decltype(s.g.pad_end){};
-        if (s.cg == 1 && !pointwise && s.g.kernel[0] * s.g.kernel[1] <= kMaxDwRows) {
-            run_depthwise(s, x.data<float>(), w.data<float>(), bias, y.data<float>());
+        if (s.cg == 1 && s.group > 1 && !pointwise) {
+            run_depthwise(s, x.data<float>(), w.data<float>(), bias, z, y.data<float>());
             return;
         }
         const std::int64_t K = s.cg * s.g.kernel_size();
@@ -253,7 +484,29 @@ public:
             }
             packed = &local;
         }
-        run_gemm(s, pointwise, x.data<float>(), *packed, bias, y.data<float>());
+        if (!pointwise && s.g.stride == decltype(s.g.stride){1, 1, 1}) {
+            run_flat(s, x.data<float>(), *packed, bias, z, y.data<float>());
+            return;
+        }
+        const bool padded = s.g.pad_begin != decltype(s.g.pad_begin){} ||
+                            s.g.pad_end != decltype(s.g.pad_end){};
+        if (!padded) {
+            run_gemm(s, pointwise, x.data<float>(), *packed, bias, z, y.data<float>());
+            return;
+        }
+        if (s.n > 1 && s.g.out_size() >= kImageBlock) {
+            run_gemm_per_image(s, x.data<float>(), *packed, bias, z, y.data<float>());
+            return;
+        }
+        // The padded copy lives in the calling thread's scratch; workers only read it.
+        ConvShape sp = s;
+        std::int64_t padded_size = s.n * s.c;
+        for (std::size_t a = 0; a < spatial::kMaxRank; ++a) {
+            padded_size *= s.g.in[a] + s.g.pad_begin[a] + s.g.pad_end[a];
+        }
+        float* xp = thread_scratch(static_cast<std::size_t>(padded_size), 3);
+        sp.g = pad_input(x.data<float>(), s.n * s.c, s.g, xp);
+        run_gemm(sp, false, xp, *packed, bias, z, y.data<float>());
     }
 
 private:
@@ -286,16 +539,137 @@ private:
         return s;
     }
 
-    static void run_depthwise(const ConvShape& s, const float* x, const float* w,
-                              const float* bias, float* y) {
-        const std::int64_t planes = s.n * s.m, in_size = s.g.in_size();
+    bool plain() const { return ep_.act == Epilogue::Act::kNone; }
+
+    void run_depthwise(const ConvShape& s, const float* x, const float* w, const float* bias,
+                       const float* z, float* y) const {
+        const std::int64_t planes = s.n * s.m;
         const std::int64_t out_size = s.g.out_size(), ksize = s.g.kernel_size();
-        const std::int64_t grain = std::max<std::int64_t>(1, 4096 / (out_size * ksize + 1));
+        const std::int64_t grain = std::max<std::int64_t>(1, 16384 / (out_size * ksize + 1));
+        const DwPlan plan = dw_plan(s.g);
+        const DwArgs args{x, w, bias, y, s.c, s.m, s.mg, &s.g, &plan};
+        const DwPlanesFn planes_fn = dw_planes_fn();
         parallel_for(planes, grain, [&](std::int64_t begin, std::int64_t end) {
+            planes_fn(args, begin, end);
+            if (z || !plain()) {
+                for (std::int64_t i = begin; i < end; ++i) {
+                    finish(ep_, y + i * out_size, z ? z + i * out_size : nullptr, out_size);
+                }
+            }
+        });
+    }
+
+    // Stride-1 convs. The input is copied with its padding made explicit (plus slack), and the
+    // output is computed on a virtual grid of the padded input's rows: output pixel
+    // v = (od * PH + oh) * PW + ow reads input v + offset(c, kd, kh, kw) for every tap, so each
+    // row of the im2col matrix is a window of the padded image and nothing is packed. The
+    // virtual pixels with oh >= OH or ow >= OW are computed and dropped.
+    void run_flat(const ConvShape& s, const float* x, const std::vector<PackedA>& w,
+                  const float* bias, const float* z, float* y) const {
+        const Geometry& g = s.g;
+        const std::int64_t PD = g.in[0] + g.pad_begin[0] + g.pad_end[0];
+        const std::int64_t PH = g.in[1] + g.pad_begin[1] + g.pad_end[1];
+        const std::int64_t PW = g.in[2] + g.pad_begin[2] + g.pad_end[2];
+        const std::int64_t pin = PD * PH * PW, P = g.out_size();
+        const std::int64_t OH = g.out[1], OW = g.out[2];
+        const std::int64_t V = ((g.out[0] - 1) * PH + (OH - 1)) * PW + OW;
+        const std::int64_t K = s.cg * g.kernel_size();
+        thread_local std::vector<std::int64_t> offsets;
+        offsets.clear();
+        for (std::int64_t c = 0; c < s.cg; ++c) {
+            for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+                for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+                    for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                        offsets.push_back(c * pin +
+                                          (kd * g.dilation[0] * PH + kh * g.dilation[1]) * PW +
+                                          kw * g.dilation[2]);
+                    }
+                }
+            }
+        }
+        // Slack: the last tile of the last image reads up to a panel past the buffer.
+        constexpr std::int64_t kSlack = 2 * BPacker::kPanel;
+        const std::int64_t panel = BPacker::kPanel;
+        const std::int64_t nb = (V + kColumnBlock - 1) / kColumnBlock;
+        const std::int64_t bv = ((V + nb - 1) / nb + panel - 1) / panel * panel;
+        const std::int64_t blocks = (V + bv - 1) / bv;
+        const std::int64_t* offs = offsets.data();
+        // Column block blk of image n, group grp; xg: the group's padded channels.
+        auto do_block = [&](std::int64_t n, std::int64_t grp, std::int64_t blk, const float* xg) {
+            const std::int64_t v0 = blk * bv, v1 = std::min(V, v0 + bv);
+            const std::int64_t cols = (v1 - v0 + panel - 1) / panel * panel;
+            float* out =
+                thread_scratch(static_cast<std::size_t>(gemm_rows_padded(s.mg) * cols), 1);
+            gemm_shifted_b(s.mg, cols, K, w[static_cast<std::size_t>(grp)], xg + v0, offs, out,
+                           cols);
+            // Copy the real pixels out, adding the bias.
+            for (std::int64_t v = v0; v < v1;) {
+                const std::int64_t od = v / (PH * PW), oh = v / PW % PH, ow = v % PW;
+                const std::int64_t run = std::min(PW - ow, v1 - v);
+                if (oh < OH && ow < OW) {
+                    const std::int64_t len = std::min(run, OW - ow);
+                    const std::int64_t at = (od * OH + oh) * OW + ow;
+                    for (std::int64_t r = 0; r < s.mg; ++r) {
+                        const std::int64_t at_y = (n * s.m + grp * s.mg + r) * P + at;
+                        const float b = bias ? bias[grp * s.mg + r] : 0.0f;
+                        epilogue_run(ep_, out + r * cols + (v - v0), y + at_y,
+                                     z ? z + at_y : nullptr, b, len);
+                    }
+                }
+                v += run;
+            }
+        };
+        if (s.n > 1) {
+            // One task per (image, group): its padded copy is made by the task and stays in
+            // cache for all its column blocks.
+            parallel_for(s.n * s.group, 1, [&](std::int64_t begin, std::int64_t end) {
+                float* xg = thread_scratch(static_cast<std::size_t>(s.cg * pin + kSlack), 3);
+                std::fill(xg + s.cg * pin, xg + s.cg * pin + kSlack, 0.0f);
+                for (std::int64_t i = begin; i < end; ++i) {
+                    const std::int64_t n = i / s.group, grp = i % s.group;
+                    pad_input(x + (n * s.c + grp * s.cg) * g.in_size(), s.cg, g, xg);
+                    for (std::int64_t blk = 0; blk < blocks; ++blk) do_block(n, grp, blk, xg);
+                }
+            });
+            return;
+        }
+        // One image: the padded copy first, then the column blocks in parallel.
+        float* xp = thread_scratch(static_cast<std::size_t>(s.c * pin + kSlack), 3);
+        pad_input(x, s.c, g, xp);
+        std::fill(xp + s.c * pin, xp + s.c * pin + kSlack, 0.0f);
+        parallel_for(s.group * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
             for (std::int64_t i = begin; i < end; ++i) {
-                const std::int64_t n = i / s.m, oc = i % s.m, ic = oc / s.mg;
-                depthwise_plane(x + (n * s.c + ic) * in_size, w + oc * ksize,
-                                bias ? bias[oc] : 0.0f, s.g, y + i * out_size);
+                const std::int64_t grp = i / blocks;
+                do_block(0, grp, i % blocks, xp + grp * s.cg * pin);
+            }
+        });
+    }
+
+    // Padded strided convs over several images with large enough outputs: one task per (image,
+    // group) pads its channels into the thread's scratch (cache-resident, instead of a padded
+    // copy of the whole batch) and runs one GEMM over the image's output positions.
+    void run_gemm_per_image(const ConvShape& s, const float* x, const std::vector<PackedA>& w,
+                            const float* bias, const float* z, float* y) const {
+        const std::int64_t P = s.g.out_size(), K = s.cg * s.g.kernel_size();
+        std::int64_t pin = 1;
+        for (std::size_t a = 0; a < spatial::kMaxRank; ++a) {
+            pin *= s.g.in[a] + s.g.pad_begin[a] + s.g.pad_end[a];
+        }
+        const bool epilogue = bias || z || !plain();
+        parallel_for(s.n * s.group, 1, [&](std::int64_t begin, std::int64_t end) {
+            float* xg = thread_scratch(static_cast<std::size_t>(s.cg * pin), 3);
+            for (std::int64_t i = begin; i < end; ++i) {
+                const std::int64_t n = i / s.group, grp = i % s.group;
+                const Geometry gp =
+                    pad_input(x + (n * s.c + grp * s.cg) * s.g.in_size(), s.cg, s.g, xg);
+                const Im2colPacker packer(xg, 0, gp, 0);
+                OperandA a;
+                a.packed = &w[static_cast<std::size_t>(grp)];
+                OperandB b;
+                b.packer = &packer;
+                const TileEpilogue tiles(s, ep_, bias, z, y, grp, n * P);
+                gemm(s.mg, P, K, a, b, y + (n * s.m + grp * s.mg) * P, P, 1.0f, 0.0f, true,
+                     epilogue ? &tiles : nullptr);
             }
         });
     }
@@ -303,8 +677,9 @@ private:
     // Per group, the columns (image, output position), image-major, in blocks of about
     // kColumnBlock. A block inside one image is written straight into y; a block spanning
     // images goes through scratch and is copied to each image's planes.
-    static void run_gemm(const ConvShape& s, bool pointwise, const float* x,
-                         const std::vector<PackedA>& w, const float* bias, float* y) {
+    void run_gemm(const ConvShape& s, bool pointwise, const float* x,
+                  const std::vector<PackedA>& w, const float* bias, const float* z,
+                  float* y) const {
         const std::int64_t P = s.g.out_size(), total = s.n * P;
         const std::int64_t blocks = (total + kColumnBlock - 1) / kColumnBlock;
         // Whole 16-column panels per block, so only the last block has a partial panel.
@@ -316,14 +691,107 @@ private:
             for (std::int64_t i = begin; i < end; ++i) {
                 const std::int64_t grp = i / nblocks, blk = i % nblocks;
                 const std::int64_t c0 = blk * bs, c1 = std::min(total, c0 + bs);
-                block(s, pointwise, x, w[static_cast<std::size_t>(grp)], bias, y, grp, c0, c1);
+                block(s, pointwise, x, w[static_cast<std::size_t>(grp)], bias, z, y, grp, c0, c1);
             }
         });
     }
 
-    static void block(const ConvShape& s, bool pointwise, const float* x, const PackedA& w,
-                      const float* bias, float* y, std::int64_t grp, std::int64_t c0,
-                      std::int64_t c1) {
+    // Writes finished GEMM tiles to y with bias, Z and the activation. Tile columns are
+    // (image, output position) counted from column col0 of the group; the tile is either y's own
+    // memory (one image, in place) or scratch.
+    class TileEpilogue final : public GemmEpilogue {
+    public:
+        TileEpilogue(const ConvShape& s, const Epilogue& ep, const float* bias, const float* z,
+                     float* y, std::int64_t grp, std::int64_t col0)
+            : s_(s), ep_(ep), bias_(bias), z_(z), y_(y), grp_(grp), col0_(col0) {}
+
+        void apply(std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
+                   float* tile, std::int64_t ldc) const override {
+            // Members copied to locals: stores through float pointers could alias them.
+            const std::int64_t P = s_.g.out_size(), M = s_.m, mg = s_.mg, grp = grp_;
+            const float* bias = bias_;
+            const float* z = z_;
+            float* y = y_;
+            const Epilogue ep = ep_;
+            // The strip's columns as runs within one image: (offset in the strip, image,
+            // position, length); a 16-column strip spans at most 17 images.
+            struct Run {
+                std::int64_t off, n, p, len;
+            };
+            Run runs[BPacker::kPanel + 1];
+            int nruns = 0;
+            for (std::int64_t j = c0; j < c1;) {
+                const std::int64_t col = col0_ + j, n = col / P, p = col % P;
+                const std::int64_t len = std::min(c1 - j, P - p);
+                runs[nruns++] = {j - c0, n, p, len};
+                j += len;
+            }
+            using Act = Epilogue::Act;
+            if (nruns == 1 && runs[0].len == BPacker::kPanel && !z &&
+                (ep.act == Act::kNone || ep.act == Act::kRelu || ep.act == Act::kClip)) {
+                // The common case, a whole panel inside one image: 16 floats per row, inline.
+                const Run u = runs[0];
+                float* dst = y + (u.n * M + grp * mg + r0) * P + u.p;
+                const float* src = tile;
+                const float* bp = bias ? bias + grp * mg : nullptr;
+                switch (ep.act) {
+                    case Act::kRelu:
+                        panel_rows<Act::kRelu>(src, ldc, dst, P, bp, r0, r1, ep);
+                        return;
+                    case Act::kClip:
+                        panel_rows<Act::kClip>(src, ldc, dst, P, bp, r0, r1, ep);
+                        return;
+                    default:
+                        panel_rows<Act::kNone>(src, ldc, dst, P, bp, r0, r1, ep);
+                        return;
+                }
+            }
+            for (std::int64_t r = r0; r < r1; ++r) {
+                const std::int64_t oc = grp * mg + r;
+                const float b = bias ? bias[oc] : 0.0f;
+                const float* src = tile + (r - r0) * ldc;
+                for (int i = 0; i < nruns; ++i) {
+                    const Run& u = runs[i];
+                    const std::int64_t at = (u.n * M + oc) * P + u.p;
+                    epilogue_run(ep, src + u.off, y + at, z ? z + at : nullptr, b, u.len);
+                }
+            }
+        }
+
+    private:
+        // Rows [r0, r1) of a 16-wide panel: dst row = act(src row + bias[r]).
+        template <Epilogue::Act kAct>
+        static void panel_rows(const float* src, std::int64_t lds, float* dst, std::int64_t ldd,
+                               const float* bias, std::int64_t r0, std::int64_t r1,
+                               const Epilogue& ep) {
+            using simd::v4f;
+            const v4f zero = simd::splat4(0.0f), lo = simd::splat4(ep.a);
+            const v4f hi = simd::splat4(ep.b);
+            for (std::int64_t r = r0; r < r1; ++r, src += lds, dst += ldd) {
+                const v4f b = simd::splat4(bias ? bias[r] : 0.0f);
+                for (int q = 0; q < 4; ++q) {
+                    v4f v = simd::load4(src + 4 * q) + b;
+                    if constexpr (kAct == Epilogue::Act::kRelu) v = v > zero ? v : zero;
+                    if constexpr (kAct == Epilogue::Act::kClip) {
+                        v = v < lo ? lo : v;  // std::max(v, lo), NaN kept
+                        v = hi < v ? hi : v;  // std::min(v, hi)
+                    }
+                    simd::store4(dst + 4 * q, v);
+                }
+            }
+        }
+
+        const ConvShape& s_;
+        const Epilogue& ep_;
+        const float* bias_;
+        const float* z_;
+        float* y_;
+        std::int64_t grp_, col0_;
+    };
+
+    void block(const ConvShape& s, bool pointwise, const float* x, const PackedA& w,
+               const float* bias, const float* z, float* y, std::int64_t grp, std::int64_t c0,
+               std::int64_t c1) const {
         const std::int64_t P = s.g.out_size(), K = s.cg * s.g.kernel_size();
         const std::int64_t in_size = s.g.in_size(), cols = c1 - c0;
         const float* xg = x + grp * s.cg * in_size;
@@ -331,6 +799,7 @@ private:
         OperandA a;
         a.packed = &w;
         OperandB b;
+        const TileEpilogue tiles(s, ep_, bias, z, y, grp, c0);
         const bool one_image = c0 / P == (c1 - 1) / P;
         if (one_image) {
             const std::int64_t n = c0 / P, p0 = c0 - n * P;
@@ -340,66 +809,99 @@ private:
                 b.packer = &packer;
             }
             float* yb = y + (n * s.m + grp * s.mg) * P + p0;
-            float beta = 0.0f;
-            if (bias) {
-                for (std::int64_t r = 0; r < s.mg; ++r) {
-                    std::fill(yb + r * P, yb + r * P + cols, bias[grp * s.mg + r]);
-                }
-                beta = 1.0f;
-            }
-            gemm(s.mg, cols, K, a, b, yb, P, 1.0f, beta);
+            const bool epilogue = bias || z || !plain();
+            gemm(s.mg, cols, K, a, b, yb, P, 1.0f, 0.0f, true, epilogue ? &tiles : nullptr);
             return;
         }
         b.packer = &packer;
         float* out = thread_scratch(static_cast<std::size_t>(s.mg * cols), 1);
-        gemm(s.mg, cols, K, a, b, out, cols);
-        for (std::int64_t c = c0; c < c1;) {
-            const std::int64_t n = c / P, p0 = c % P, p1 = std::min(P, p0 + (c1 - c));
-            for (std::int64_t r = 0; r < s.mg; ++r) {
-                const float* src = out + r * cols + (c - c0) - p0;
-                float* dst = y + (n * s.m + grp * s.mg + r) * P;
-                const float bv = bias ? bias[grp * s.mg + r] : 0.0f;
-                for (std::int64_t p = p0; p < p1; ++p) dst[p] = src[p] + bv;
-            }
-            c += p1 - p0;
-        }
+        gemm(s.mg, cols, K, a, b, out, cols, 1.0f, 0.0f, true, &tiles);
     }
 
     spatial::WindowAttrs attrs_;
     std::int64_t group_;
     std::vector<PackedA> packed_;  // per group, when W is constant
+    Epilogue ep_;
 };
+
+KernelPtr make_conv(const KernelBuildInfo& info, Epilogue ep) {
+    const std::int64_t group = info.node.attr_int("group", 1);
+    if (group < 1) {
+        info.fail("attribute 'group': expected a positive value, got " + std::to_string(group));
+    }
+    if (info.node.num_inputs() < 2) info.fail("expected inputs X and W");
+    auto attrs = spatial::read_window_attrs(info);
+    std::vector<PackedA> packed;
+    if (const Tensor* w = info.constant_input(1)) {
+        if (w->rank() < 3 || w->rank() > 2 + spatial::kMaxRank) {
+            info.fail("input 1 (W): expected rank 3 to 5, got " + dims_str(w->dims()));
+        }
+        if (w->dtype() != DType::kF32) info.fail("input 1 (W): expected float weights");
+        if (w->dim(0) % group != 0) {
+            info.fail("input 1 (W) " + dims_str(w->dims()) +
+                      ": output channels not divisible by group " + std::to_string(group));
+        }
+        // Depthwise weights are read directly; the others are packed for the GEMM.
+        if (w->dim(1) != 1) {
+            const std::int64_t mg = w->dim(0) / group, k = w->numel() / w->dim(0);
+            for (std::int64_t g = 0; g < group; ++g) {
+                packed.emplace_back(mg, k, MatrixRef{w->data<float>() + g * mg * k, k, false});
+            }
+        }
+    }
+    return std::make_unique<Conv>(std::move(attrs), group, std::move(packed), ep);
+}
+
+// com.microsoft FusedConv (as ONNX Runtime's contrib op): Y = activation(Conv(X, W, B) + Z),
+// Z optional; activation Relu, Tanh, Sigmoid, LeakyRelu (alpha), Clip (min, max) or
+// HardSigmoid (alpha, beta) with its parameters in activation_params.
+Epilogue read_epilogue(const KernelBuildInfo& info) {
+    using Act = Epilogue::Act;
+    const std::string name = info.node.attr_string("activation", "");
+    const std::vector<float> prm = info.node.attr_floats("activation_params");
+    struct Row {
+        const char* name;
+        Act act;
+        std::size_t params;
+        float a, b;
+    };
+    static const Row kRows[] = {
+        {"", Act::kNone, 0, 0.0f, 0.0f},
+        {"Relu", Act::kRelu, 0, 0.0f, 0.0f},
+        {"Tanh", Act::kTanh, 0, 0.0f, 0.0f},
+        {"Sigmoid", Act::kSigmoid, 0, 0.0f, 0.0f},
+        {"LeakyRelu", Act::kLeakyRelu, 1, 0.01f, 0.0f},
+        {"Clip", Act::kClip, 2, -std::numeric_limits<float>::infinity(),
+         std::numeric_limits<float>::infinity()},
+        {"HardSigmoid", Act::kHardSigmoid, 2, 0.2f, 0.5f},
+    };
+    for (const Row& r : kRows) {
+        if (name != r.name) continue;
+        if (!prm.empty() && prm.size() != r.params) {
+            info.fail("attribute 'activation_params': " + name + " takes " +
+                      std::to_string(r.params) + " values, got " + std::to_string(prm.size()));
+        }
+        Epilogue ep;
+        ep.act = r.act;
+        ep.a = prm.size() > 0 ? prm[0] : r.a;
+        ep.b = prm.size() > 1 ? prm[1] : r.b;
+        return ep;
+    }
+    info.fail("attribute 'activation': '" + name +
+              "' is not supported, expected Relu, Tanh, Sigmoid, LeakyRelu, Clip or HardSigmoid");
+}
 
 }  // namespace
 
 void register_conv(KernelRegistry& registry) {
     registry.add("Conv", [](const KernelBuildInfo& info) -> KernelPtr {
-        const std::int64_t group = info.node.attr_int("group", 1);
-        if (group < 1) {
-            info.fail("attribute 'group': expected a positive value, got " + std::to_string(group));
-        }
-        if (info.node.num_inputs() < 2) info.fail("expected inputs X and W");
-        auto attrs = spatial::read_window_attrs(info);
-        std::vector<PackedA> packed;
-        if (const Tensor* w = info.constant_input(1)) {
-            if (w->rank() < 3 || w->rank() > 2 + spatial::kMaxRank) {
-                info.fail("input 1 (W): expected rank 3 to 5, got " + dims_str(w->dims()));
-            }
-            if (w->dtype() != DType::kF32) info.fail("input 1 (W): expected float weights");
-            if (w->dim(0) % group != 0) {
-                info.fail("input 1 (W) " + dims_str(w->dims()) +
-                          ": output channels not divisible by group " + std::to_string(group));
-            }
-            // Depthwise weights are read directly; the others are packed for the GEMM.
-            if (w->dim(1) != 1) {
-                const std::int64_t mg = w->dim(0) / group, k = w->numel() / w->dim(0);
-                for (std::int64_t g = 0; g < group; ++g) {
-                    packed.emplace_back(mg, k, MatrixRef{w->data<float>() + g * mg * k, k, false});
-                }
-            }
-        }
-        return std::make_unique<Conv>(std::move(attrs), group, std::move(packed));
+        if (info.node.num_inputs() > 3) info.fail("expected at most 3 inputs (X, W, B)");
+        return make_conv(info, Epilogue{});
     });
+    registry.add(
+        "FusedConv",
+        [](const KernelBuildInfo& info) { return make_conv(info, read_epilogue(info)); },
+        "com.microsoft");
 }
 
 }  // namespace aquant::engine

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace aquant::engine {
@@ -24,6 +25,13 @@ struct UnaryParams {
 
 /// Which element types a unary op accepts.
 enum class UnaryTypes { kFloat, kSigned, kNumeric };
+
+/// Ops may add `static void array_f32(const float* x, float* y, std::int64_t n)`, a vectorised
+/// float version (vector_math.h) that UnaryKernel then uses instead of `eval` for float.
+template <typename Op, typename = void>
+struct HasArrayF32 : std::false_type {};
+template <typename Op>
+struct HasArrayF32<Op, std::void_t<decltype(&Op::array_f32)>> : std::true_type {};
 
 template <typename Op>
 class UnaryKernel final : public Kernel {
@@ -49,13 +57,17 @@ private:
     template <typename TagT>
     void apply(TagT, KernelContext& ctx, const Tensor& x) const {
         using T = typename TagT::type;
-        Tensor& y = allocate_like(ctx, 0, x);
+        Tensor& y = ctx.allocate_output_uninit(0, x.dtype(), x.dims());
         const T* px = elems<T>(x);
         T* py = elems<T>(y);
         const UnaryParams p = params_;
         parallel_for(x.numel(), kElementwiseGrain, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) {
-                py[i] = Op::template eval<T>(px[i], p);
+            if constexpr (std::is_same_v<T, float> && HasArrayF32<Op>::value) {
+                Op::array_f32(px + b, py + b, e - b);
+            } else {
+                for (std::int64_t i = b; i < e; ++i) {
+                    py[i] = Op::template eval<T>(px[i], p);
+                }
             }
         });
     }

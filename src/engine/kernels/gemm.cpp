@@ -1,6 +1,7 @@
 // ONNX Gemm-7/9/11/13 (fp32): Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast
-// to (M, N) and optional since opset 11.
+// to (M, N) and optional since opset 11. A constant B (the weights) is packed once at build time.
 #include <algorithm>
+#include <optional>
 
 #include "aquant/engine/gemm.h"
 #include "aquant/engine/kernel_registry.h"
@@ -11,8 +12,12 @@ namespace {
 
 class Gemm final : public Kernel {
 public:
-    Gemm(float alpha, float beta, bool trans_a, bool trans_b)
-        : alpha_(alpha), beta_(beta), trans_a_(trans_a), trans_b_(trans_b) {}
+    Gemm(float alpha, float beta, bool trans_a, bool trans_b, std::optional<PackedB> packed_b)
+        : alpha_(alpha),
+          beta_(beta),
+          trans_a_(trans_a),
+          trans_b_(trans_b),
+          packed_b_(std::move(packed_b)) {}
 
     void run(KernelContext& ctx) const override {
         const Tensor& a = ctx.input(0);
@@ -31,27 +36,23 @@ public:
             ctx.fail("inner dimensions differ: A " + dims_str(a.dims()) + (trans_a_ ? "^T" : "") +
                      ", B " + dims_str(b.dims()) + (trans_b_ ? "^T" : ""));
         }
-        Tensor& y = ctx.allocate_output(0, DType::kF32, {m, n});
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, {m, n});
         if (m == 0 || n == 0) return;
         float* out = y.data<float>();
-        GemmArgs g;
-        g.m = m;
-        g.n = n;
-        g.k = k;
-        g.a = a.data<float>();
-        g.lda = a.dim(1);
-        g.trans_a = trans_a_;
-        g.b = b.data<float>();
-        g.ldb = b.dim(1);
-        g.trans_b = trans_b_;
-        g.c = out;
-        g.ldc = n;
-        g.alpha = alpha_;
+        OperandA oa;
+        oa.matrix = MatrixRef{a.data<float>(), a.dim(1), trans_a_};
+        OperandB ob;
+        if (packed_b_ && packed_b_->k() == k && packed_b_->n() == n) {
+            ob.packed = &*packed_b_;
+        } else {
+            ob.matrix = MatrixRef{b.data<float>(), b.dim(1), trans_b_};
+        }
+        float beta = 0.0f;
         if (ctx.has_input(2) && beta_ != 0.0f) {
             fill_c(ctx, ctx.input(2), m, n, out);
-            g.beta = 1.0f;
+            beta = 1.0f;
         }
-        gemm_f32(g);
+        gemm(m, n, k, oa, ob, out, n, alpha_, beta);
     }
 
 private:
@@ -86,6 +87,7 @@ private:
 
     float alpha_, beta_;
     bool trans_a_, trans_b_;
+    std::optional<PackedB> packed_b_;  // B when it is a constant (weights), packed once
 };
 
 }  // namespace
@@ -95,8 +97,16 @@ void register_gemm(KernelRegistry& registry) {
         const ir::Node& n = info.node;
         if (n.num_inputs() < 2) info.fail("expected inputs A and B");
         if (info.opset < 11 && !n.has_input(2)) info.fail("input 2 (C) is required before opset 11");
+        const bool trans_b = n.attr_int("transB", 0) != 0;
+        std::optional<PackedB> packed;
+        const Tensor* b = info.constant_input(1);
+        if (b && b->dtype() == DType::kF32 && b->rank() == 2) {
+            const std::int64_t k = trans_b ? b->dim(1) : b->dim(0);
+            const std::int64_t cols = trans_b ? b->dim(0) : b->dim(1);
+            packed.emplace(k, cols, MatrixRef{b->data<float>(), b->dim(1), trans_b});
+        }
         return std::make_unique<Gemm>(n.attr_float("alpha", 1.0f), n.attr_float("beta", 1.0f),
-                                      n.attr_int("transA", 0) != 0, n.attr_int("transB", 0) != 0);
+                                      n.attr_int("transA", 0) != 0, trans_b, std::move(packed));
     });
 }
 

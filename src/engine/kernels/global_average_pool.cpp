@@ -15,7 +15,7 @@ public:
         if (x.rank() < 3) ctx.fail("input 0 (X): expected rank >= 3, got " + dims_str(x.dims()));
         Dims out_dims = x.dims();
         for (std::size_t i = 2; i < out_dims.size(); ++i) out_dims[i] = 1;
-        Tensor& y = ctx.allocate_output(0, DType::kF32, out_dims);
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, out_dims);
         const std::int64_t planes = x.dim(0) * x.dim(1);
         const std::int64_t inner = planes == 0 ? 0 : x.numel() / planes;
         const float* xp = x.data<float>();

@@ -1,5 +1,5 @@
-// ONNX Identity and Dropout (inference: the output is the input; the optional mask is all
-// true). The output shares the input's buffer.
+// ONNX Identity and Dropout (inference, or training with ratio 0: the output is the input; the
+// optional mask is all true). The output shares the input's buffer.
 #include "kernel_util.h"
 
 #include "aquant/engine/kernel_registry.h"
@@ -18,8 +18,14 @@ public:
 
     void run(KernelContext& ctx) const override {
         const Tensor& x = ctx.input(0);
-        if (ctx.has_input(2) && ctx.input(2).numel() == 1 && ctx.input(2).get_f64(0) != 0.0) {
-            ctx.fail("training_mode = true is not supported (inference engine)");
+        const bool training =
+            ctx.has_input(2) && ctx.input(2).numel() == 1 && ctx.input(2).get_f64(0) != 0.0;
+        const bool zero_ratio =
+            ctx.has_input(1) && ctx.input(1).numel() == 1 && ctx.input(1).get_f64(0) == 0.0;
+        if (training && !zero_ratio) {
+            // With ratio 0 training drops nothing (scale 1, mask all true): the inference result.
+            ctx.fail("training_mode = true with a ratio above 0 draws a random mask; not supported "
+                     "(inference engine)");
         }
         ctx.set_output(0, x);
         if (ctx.num_outputs() > 1) {

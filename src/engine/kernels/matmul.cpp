@@ -1,7 +1,9 @@
 // ONNX MatMul-1/9/13 (fp32): numpy matmul. 1-D operands are promoted ([K] -> [1,K] for A,
 // [K] -> [K,1] for B) and the promoted axis is dropped from the output; batch dims broadcast.
-// When B has no batch (a weight), A's batch folds into M and the product is one GEMM.
+// When B has no batch (a weight), A's batch folds into M and the product is one GEMM; a constant
+// 2-D B is packed once at build time.
 #include <algorithm>
+#include <optional>
 
 #include "aquant/core/parallel.h"
 #include "aquant/engine/gemm.h"
@@ -16,6 +18,8 @@ constexpr std::int64_t kMinChunkMacs = std::int64_t{1} << 15;
 
 class MatMul final : public Kernel {
 public:
+    explicit MatMul(std::optional<PackedB> packed_b) : packed_b_(std::move(packed_b)) {}
+
     void run(KernelContext& ctx) const override {
         const Tensor& ta = ctx.input(0);
         const Tensor& tb = ctx.input(1);
@@ -50,7 +54,7 @@ public:
         Dims out_dims = batch;
         if (!a_vec) out_dims.push_back(m);
         if (!b_vec) out_dims.push_back(n);
-        Tensor& y = ctx.allocate_output(0, DType::kF32, out_dims);
+        Tensor& y = ctx.allocate_output_uninit(0, DType::kF32, out_dims);
         if (y.numel() == 0) return;
         const float* a = ta.data<float>();
         const float* b = tb.data<float>();
@@ -59,7 +63,15 @@ public:
         const std::int64_t bb_numel = dims_numel(bb), ba_numel = dims_numel(ba);
         if (bb_numel == 1 && (ba_numel == nbatch)) {
             // B is shared by every batch entry and A's batch is not broadcast: one GEMM.
-            gemm_f32(args(nbatch * m, n, k, a, b, c));
+            if (packed_b_ && tb.rank() == 2 && packed_b_->k() == k && packed_b_->n() == n) {
+                OperandA oa;
+                oa.matrix = MatrixRef{a, k, false};
+                OperandB ob;
+                ob.packed = &*packed_b_;
+                gemm(nbatch * m, n, k, oa, ob, c, n);
+            } else {
+                gemm_f32(args(nbatch * m, n, k, a, b, c));
+            }
             return;
         }
         // General case: per batch entry, with broadcast offsets.
@@ -95,6 +107,8 @@ private:
         g.ldc = n;
         return g;
     }
+
+    std::optional<PackedB> packed_b_;  // a constant 2-D B (weights), packed once
 };
 
 }  // namespace
@@ -102,7 +116,12 @@ private:
 void register_matmul(KernelRegistry& registry) {
     registry.add("MatMul", [](const KernelBuildInfo& info) -> KernelPtr {
         if (info.node.num_inputs() != 2) info.fail("expected inputs A and B");
-        return std::make_unique<MatMul>();
+        std::optional<PackedB> packed;
+        const Tensor* b = info.constant_input(1);
+        if (b && b->dtype() == DType::kF32 && b->rank() == 2) {
+            packed.emplace(b->dim(0), b->dim(1), MatrixRef{b->data<float>(), b->dim(1), false});
+        }
+        return std::make_unique<MatMul>(std::move(packed));
     });
 }
 

@@ -62,6 +62,43 @@ void pool_plane(const T* in, const Geometry& g, const Windows& win, std::int64_t
     }
 }
 
+// Without Indices: for each output row, first the maximum over the window's input rows of each
+// input column (a vectorisable pass), then the maximum over each window's columns.
+template <typename T>
+void pool_plane_fast(const T* in, const Geometry& g, const Windows& win, T* out) {
+    const std::int64_t H = g.in[1], W = g.in[2];
+    const std::int64_t dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+    thread_local std::vector<T> colmax;
+    colmax.resize(static_cast<std::size_t>(W));
+    T* m = colmax.data();
+    for (const auto& rd : win.d) {
+        for (const auto& rh : win.h) {
+            bool first = true;
+            for (std::int64_t kd = rd.first; kd < rd.first + rd.count; ++kd) {
+                const std::int64_t id = rd.start + kd * dd;
+                for (std::int64_t kh = rh.first; kh < rh.first + rh.count; ++kh) {
+                    const T* row = in + (id * H + rh.start + kh * dh) * W;
+                    if (first) {
+                        std::copy(row, row + W, m);
+                        first = false;
+                    } else {
+                        for (std::int64_t i = 0; i < W; ++i) m[i] = row[i] > m[i] ? row[i] : m[i];
+                    }
+                }
+            }
+            if (first) std::fill(m, m + W, std::numeric_limits<T>::lowest());
+            for (const auto& rw : win.w) {
+                T best = std::numeric_limits<T>::lowest();
+                const T* mp = m + rw.start;
+                for (std::int64_t kw = rw.first; kw < rw.first + rw.count; ++kw) {
+                    best = mp[kw * dw] > best ? mp[kw * dw] : best;
+                }
+                *out++ = best;
+            }
+        }
+    }
+}
+
 class MaxPool final : public Kernel {
 public:
     MaxPool(spatial::WindowAttrs attrs, bool col_major)
@@ -79,7 +116,7 @@ public:
         if (!err.empty()) ctx.fail(err);
         Dims out_dims{x.dim(0), x.dim(1)};
         for (int i = 3 - g.rank; i < 3; ++i) out_dims.push_back(g.out[i]);
-        Tensor& y = ctx.allocate_output(0, dt, out_dims);
+        Tensor& y = ctx.allocate_output_uninit(0, dt, out_dims);
         std::int64_t* indices = nullptr;
         if (ctx.num_outputs() > 1 && ctx.node().outputs[1].valid()) {
             indices = ctx.allocate_output(1, DType::kI64, out_dims).data<std::int64_t>();
@@ -100,8 +137,7 @@ public:
                         pool_plane<T, true>(xp + i * in_size, g, win, i * in_size, col_major_,
                                             yp + i * out_size, indices + i * out_size);
                     } else {
-                        pool_plane<T, false>(xp + i * in_size, g, win, 0, false,
-                                             yp + i * out_size, nullptr);
+                        pool_plane_fast<T>(xp + i * in_size, g, win, yp + i * out_size);
                     }
                 }
             });

@@ -97,9 +97,10 @@ public:
             const std::int64_t grain =
                 std::max<std::int64_t>(1, kElementwiseGrain / std::max<std::int64_t>(n_red, 1));
             parallel_for(n_out, grain, [&](std::int64_t b, std::int64_t e) {
+                std::vector<std::int64_t> odometer(red_dims.size());
                 for (std::int64_t o = b; o < e; ++o) {
                     py[o] = reduce_one<T>(px + offset_of(o, kept_dims, kept_strides), red_dims,
-                                          red_strides, n_red);
+                                          red_strides, n_red, odometer);
                 }
             });
         });
@@ -119,9 +120,10 @@ private:
         return off;
     }
 
+    // Reduced elements in row-major order of the reduced dims (`idx`: scratch of their rank).
     template <typename T>
     T reduce_one(const T* base, const Dims& dims, const std::vector<std::int64_t>& strides,
-                 std::int64_t n) const {
+                 std::int64_t n, std::vector<std::int64_t>& idx) const {
         if (log_sum_exp_) {
             // log(sum(exp(x))) = m + log(sum(exp(x - m))) for stability.
             double m = -std::numeric_limits<double>::infinity();
@@ -135,8 +137,21 @@ private:
             return static_cast<T>(std::isinf(m) ? m : m + std::log(s));
         }
         AccOf<T> acc = R::template init<T>();
+        if (dims.size() == 1) {
+            const std::int64_t s = strides[0];
+            for (std::int64_t k = 0; k < n; ++k) acc = R::template add<T>(acc, base[k * s]);
+            return R::template finish<T>(acc, n);
+        }
+        std::fill(idx.begin(), idx.end(), 0);
+        std::int64_t off = 0;
         for (std::int64_t k = 0; k < n; ++k) {
-            acc = R::template add<T>(acc, base[offset_of(k, dims, strides)]);
+            acc = R::template add<T>(acc, base[off]);
+            for (std::size_t d = dims.size(); d-- > 0;) {
+                off += strides[d];
+                if (++idx[d] < dims[d]) break;
+                off -= dims[d] * strides[d];
+                idx[d] = 0;
+            }
         }
         return R::template finish<T>(acc, n);
     }

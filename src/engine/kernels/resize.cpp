@@ -5,6 +5,10 @@
 // Arithmetic follows ONNX Runtime's CPU kernel: coordinates in float; linear clamps the source
 // coordinate to [0, in - 1]; cubic clamps tap indices (edge padding); Resize-10 and Upsample use
 // asymmetric coordinates and their own nearest rounding (ceil when downsampling, else truncate).
+// One exception, after the ONNX reference implementation and its backend tests: align_corners
+// and tf_crop_and_resize divide by (length_resized - 1) with length_resized = scale * in, which
+// is fractional when scales give a non-integer size (ONNX Runtime 1.30 uses the integer output
+// size: downsampling [1, 2, 3, 4] by 0.6 gives [1, 3.142857] here and in ONNX, [1, 4] in ORT).
 // Each axis gets a table of (index, weight) taps per output index; an output element is the sum
 // over the product of its axes' taps.
 #include <algorithm>
@@ -52,17 +56,20 @@ struct AxisTaps {
     std::vector<char> extrapolate;
 };
 
-float source_coord(Coord c, float o, float scale, float out_len, float in_len, float roi_start,
-                   float roi_end) {
+// out_len: the output size; resized_len: scale * in_len, fractional when the scale gives a
+// non-integer size (equal to out_len when `sizes` was given).
+float source_coord(Coord c, float o, float scale, float out_len, float resized_len, float in_len,
+                   float roi_start, float roi_end) {
     switch (c) {
         case Coord::kAsymmetric: return o / scale;
         case Coord::kPytorchHalfPixel: return out_len > 1 ? (o + 0.5f) / scale - 0.5f : 0.0f;
         case Coord::kTfHalfPixelForNn: return (o + 0.5f) / scale;
-        case Coord::kAlignCorners: return out_len == 1 ? 0.0f : o * (in_len - 1) / (out_len - 1);
+        case Coord::kAlignCorners:
+            return resized_len == 1 ? 0.0f : o * (in_len - 1) / (resized_len - 1);
         case Coord::kTfCropAndResize:
-            return out_len > 1 ? roi_start * (in_len - 1) +
-                                     o * (roi_end - roi_start) * (in_len - 1) / (out_len - 1)
-                               : 0.5f * (roi_start + roi_end) * (in_len - 1);
+            return resized_len > 1 ? roi_start * (in_len - 1) + o * (roi_end - roi_start) *
+                                                                    (in_len - 1) / (resized_len - 1)
+                                   : 0.5f * (roi_start + roi_end) * (in_len - 1);
         case Coord::kHalfPixelSymmetric: {
             const float adjustment = out_len / (scale * in_len);
             const float offset = in_len / 2 * (1 - adjustment);
@@ -93,8 +100,8 @@ void cubic_coeffs(float s, float a, float c[4]) {
     c[3] = ((a * (2 - s) - 5 * a) * (2 - s) + 8 * a) * (2 - s) - 4 * a;
 }
 
-AxisTaps axis_taps(const ResizeAttrs& at, std::int64_t in, std::int64_t out, float scale,
-                   float roi_start, float roi_end, std::int64_t stride) {
+AxisTaps axis_taps(const ResizeAttrs& at, std::int64_t in, std::int64_t out, float resized_len,
+                   float scale, float roi_start, float roi_end, std::int64_t stride) {
     AxisTaps t;
     t.ntaps = at.mode == Mode::kNearest ? 1 : at.mode == Mode::kLinear ? 2 : 4;
     t.offset.resize(static_cast<std::size_t>(out * t.ntaps));
@@ -104,7 +111,8 @@ AxisTaps axis_taps(const ResizeAttrs& at, std::int64_t in, std::int64_t out, flo
     auto clamp_idx = [&](std::int64_t i) { return std::clamp<std::int64_t>(i, 0, in - 1); };
     for (std::int64_t o = 0; o < out; ++o) {
         const float x =
-            source_coord(at.coord, static_cast<float>(o), scale, out_f, in_f, roi_start, roi_end);
+            source_coord(at.coord, static_cast<float>(o), scale, out_f, resized_len, in_f,
+                         roi_start, roi_end);
         std::int64_t* off = t.offset.data() + o * t.ntaps;
         float* w = t.weight.data() + o * t.ntaps;
         if (at.coord == Coord::kTfCropAndResize && (x < 0 || x > in_f - 1)) {
@@ -215,9 +223,10 @@ public:
         }
         const std::size_t r = x.rank();
         if (r == 0) ctx.fail("input 0 (X): expected rank >= 1, got a scalar");
-        std::vector<float> scales(r, 1.0f), roi_start(r, 0.0f), roi_end(r, 1.0f);
+        std::vector<float> scales(r, 1.0f), roi_start(r, 0.0f), roi_end(r, 1.0f), resized(r);
+        for (std::size_t a = 0; a < r; ++a) resized[a] = static_cast<float>(x.dim(a));
         Dims out_dims = x.dims();
-        resolve_sizes(ctx, x, &scales, &out_dims);
+        resolve_sizes(ctx, x, &scales, &out_dims, &resized);
         if (at_.coord == Coord::kTfCropAndResize) read_roi(ctx, r, &roi_start, &roi_end);
         Tensor& y = ctx.allocate_output(0, dt, out_dims);
         if (y.numel() == 0) return;
@@ -226,8 +235,8 @@ public:
         const auto strides = strides_of(x.dims());
         std::vector<AxisTaps> taps(r);
         for (std::size_t a = 0; a < r; ++a) {
-            taps[a] = axis_taps(at_, x.dim(a), out_dims[a], scales[a], roi_start[a], roi_end[a],
-                                strides[a]);
+            taps[a] = axis_taps(at_, x.dim(a), out_dims[a], resized[a], scales[a], roi_start[a],
+                                roi_end[a], strides[a]);
         }
         visit_type<float, std::uint8_t, std::int8_t, std::int32_t, std::int64_t>(dt, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -253,8 +262,10 @@ private:
         return out;
     }
 
+    // Output dims, scales and the resized lengths (scale * in, fractional for scales that do
+    // not give whole sizes) of the target axes.
     void resolve_sizes(const KernelContext& ctx, const Tensor& x, std::vector<float>* scales,
-                       Dims* out_dims) const {
+                       Dims* out_dims, std::vector<float>* resized) const {
         const std::size_t r = x.rank();
         const auto axes = target_axes(ctx, r);
         const bool has_sizes = at_.sizes_input >= 0 && ctx.has_input(at_.sizes_input) &&
@@ -268,6 +279,7 @@ private:
             for (std::size_t i = 0; i < axes.size(); ++i) {
                 const std::size_t a = axes[i];
                 (*out_dims)[a] = sizes[i];
+                (*resized)[a] = static_cast<float>(sizes[i]);
                 (*scales)[a] = x.dim(a) == 0 ? 1.0f
                                              : static_cast<float>(sizes[i]) /
                                                    static_cast<float>(x.dim(a));
@@ -280,8 +292,8 @@ private:
                 }
                 for (auto a : axes) {
                     (*scales)[a] = s;
-                    (*out_dims)[a] = static_cast<std::int64_t>(
-                        std::round(s * static_cast<float>(x.dim(a))));
+                    (*resized)[a] = s * static_cast<float>(x.dim(a));
+                    (*out_dims)[a] = static_cast<std::int64_t>(std::round((*resized)[a]));
                 }
             }
             return;
@@ -303,8 +315,8 @@ private:
             }
             const std::size_t a = axes[i];
             (*scales)[a] = given[i];
-            (*out_dims)[a] =
-                static_cast<std::int64_t>(given[i] * static_cast<float>(x.dim(a)));
+            (*resized)[a] = given[i] * static_cast<float>(x.dim(a));
+            (*out_dims)[a] = static_cast<std::int64_t>((*resized)[a]);
         }
     }
 

@@ -16,7 +16,8 @@ inline v4f load4(const float* p) {
 
 inline void store4(float* p, v4f v) { std::memcpy(p, &v, sizeof(v)); }
 
-inline v4f splat4(float x) { return v4f{x, x, x, x}; }
+/// Scalar-vector arithmetic broadcasts the scalar.
+inline v4f splat4(float x) { return v4f{} + x; }
 
 /// p[0], p[s], p[2s], p[3s].
 inline v4f load4_strided(const float* p, long s) { return v4f{p[0], p[s], p[2 * s], p[3 * s]}; }

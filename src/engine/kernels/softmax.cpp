@@ -1,10 +1,14 @@
 // ONNX Softmax, LogSoftmax, Hardmax. Opset < 13 coerces the input to 2-D at `axis` (default 1)
 // and normalises over all trailing dims together; opset >= 13 normalises along the single axis
-// `axis` (default -1).
+// `axis` (default -1). Float lines along the innermost axis use the vectorised exp of
+// vector_math.h; other lines the scalar loop.
 #include "elementwise.h"
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+
+#include "vector_math.h"
 
 namespace aquant::engine {
 namespace {
@@ -37,7 +41,7 @@ public:
         }
         const bool ok = visit_type<AQUANT_FLOAT_TYPES>(x.dtype(), [&](auto tag) {
             using T = typename decltype(tag)::type;
-            Tensor& y = allocate_like(ctx, 0, x);
+            Tensor& y = ctx.allocate_output_uninit(0, x.dtype(), x.dims());
             const T* px = elems<T>(x);
             T* py = elems<T>(y);
             const std::int64_t lines = outer * inner;
@@ -46,6 +50,12 @@ public:
             parallel_for(lines, grain, [&](std::int64_t b, std::int64_t e) {
                 for (std::int64_t l = b; l < e; ++l) {
                     const std::int64_t base = (l / inner) * len * inner + l % inner;
+                    if constexpr (std::is_same_v<T, float> && kMode != Mode::kHardmax) {
+                        if (inner == 1 && len > 0) {
+                            line_f32(px + base, py + base, len);
+                            continue;
+                        }
+                    }
                     line_ref<T>(px + base, py + base, len, inner);
                 }
             });
@@ -56,6 +66,18 @@ public:
     }
 
 private:
+    // A contiguous float line, vectorised (vector_math.h).
+    static void line_f32(const float* x, float* y, std::int64_t len) {
+        const float mx = max_f32(x, len);
+        const float sum = exp_shift_sum_f32(x, mx, y, len);
+        if constexpr (kMode == Mode::kSoftmax) {
+            for (std::int64_t i = 0; i < len; ++i) y[i] /= sum;
+        } else {
+            const float log_sum = std::log(sum);
+            for (std::int64_t i = 0; i < len; ++i) y[i] = x[i] - mx - log_sum;
+        }
+    }
+
     // One line of `len` elements, `stride` apart.
     template <typename T>
     static void line_ref(const T* x, T* y, std::int64_t len, std::int64_t stride) {

@@ -37,7 +37,7 @@ public:
         }
         const bool ok = visit_by_size(x.dtype(), [&](auto tag) {
             using T = typename decltype(tag)::type;
-            Tensor& y = ctx.allocate_output(0, x.dtype(), out_dims);
+            Tensor& y = ctx.allocate_output_uninit(0, x.dtype(), out_dims);
             strided_copy<T>(elems<T>(x), 0, out_dims, src_strides, elems<T>(y));
         });
         if (!ok) {

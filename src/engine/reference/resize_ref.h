@@ -1,7 +1,9 @@
 // Scalar reference Resize, structured as the ONNX reference implementation: an N-D output
 // element is a 1-D interpolation along axis 0 of values that are themselves interpolated along
 // the remaining axes (recursion), with edge padding for out-of-range taps. Coordinates are
-// computed in float like ONNX Runtime. Oracle for tests/engine/resize_test.cpp.
+// computed in float like ONNX Runtime; align_corners and tf_crop_and_resize divide by
+// (scale * in - 1) as the ONNX reference does (fractional for scales that do not give whole
+// sizes). Oracle for tests/engine/resize_test.cpp.
 #pragma once
 
 #include <cmath>
@@ -21,20 +23,22 @@ struct ResizeParams {
     bool exclude_outside = false;
     float extrapolation_value = 0.0f;
     std::vector<float> scales, roi_start, roi_end;  // per axis
+    std::vector<float> resized;  // per axis: scale * in, or the size when sizes are given
     Shape out;
 };
 
 inline float resize_coord_ref(const ResizeParams& p, std::size_t axis, std::int64_t o,
                               std::int64_t in, std::int64_t out) {
     const float x = static_cast<float>(o), s = p.scales[axis];
-    const float li = static_cast<float>(in), lo = static_cast<float>(out);
+    const float li = static_cast<float>(in);
+    const float lr = p.resized[axis];
     if (p.coord == "asymmetric") return x / s;
     if (p.coord == "pytorch_half_pixel") return out > 1 ? (x + 0.5f) / s - 0.5f : 0.0f;
     if (p.coord == "tf_half_pixel_for_nn") return (x + 0.5f) / s;
-    if (p.coord == "align_corners") return out == 1 ? 0.0f : x * (li - 1) / (lo - 1);
+    if (p.coord == "align_corners") return lr == 1 ? 0.0f : x * (li - 1) / (lr - 1);
     if (p.coord == "tf_crop_and_resize") {
         const float a = p.roi_start[axis], b = p.roi_end[axis];
-        return out > 1 ? a * (li - 1) + x * (b - a) * (li - 1) / (lo - 1) : 0.5f * (a + b) * (li - 1);
+        return lr > 1 ? a * (li - 1) + x * (b - a) * (li - 1) / (lr - 1) : 0.5f * (a + b) * (li - 1);
     }
     return (x + 0.5f) / s - 0.5f;  // half_pixel
 }
