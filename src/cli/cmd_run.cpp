@@ -42,6 +42,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("model", opt->model_path, "ONNX model")->required();
     cmd->add_option("--batch", opt->batch, "Batch size")->check(CLI::PositiveNumber);
     cmd->add_option("--runs", opt->runs, "Timed runs (median reported)")->check(CLI::PositiveNumber);
+    cmd->add_flag("--profile", opt->profile, "Also time every node and op type (median over the runs)");
     cmd->add_option("--warmup", opt->warmup, "Untimed warm-up runs")
         ->check(CLI::NonNegativeNumber);
     add_qdq_flag(cmd, opt->runner);
