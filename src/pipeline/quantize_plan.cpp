@@ -4,15 +4,16 @@
 #include "quantize_steps.h"
 
 namespace aquant::pipeline::detail {
-namespace {
 
-std::regex compile(const std::string& flag, const std::string& pattern) {
+std::regex compile_regex(const std::string& flag, const std::string& pattern) {
     try {
         return std::regex(pattern, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
         throw ConfigError(flag + ": invalid regular expression '" + pattern + "': " + e.what());
     }
 }
+
+namespace {
 
 void check_bits(const std::string& flag, int bits, bool allow_float) {
     if ((allow_float && bits == 0) || (bits >= 2 && bits <= 8)) return;
@@ -27,11 +28,11 @@ qdq::ExportPlan uniform_plan(const ir::Graph& g, const QuantizeOptions& o,
     if (!o.bits) throw ConfigError("no target: pass --bits N (uniform weight bits)");
     check_bits("--bits", *o.bits, false);
     std::vector<std::pair<std::string, std::regex>> excludes;
-    for (const auto& e : o.exclude) excludes.emplace_back(e, compile("--exclude", e));
+    for (const auto& e : o.exclude) excludes.emplace_back(e, compile_regex("--exclude", e));
     std::vector<std::tuple<std::string, std::regex, int>> overrides;
     for (const auto& [pattern, bits] : o.overrides) {
         check_bits("--override " + pattern, bits, true);
-        overrides.emplace_back(pattern, compile("--override", pattern), bits);
+        overrides.emplace_back(pattern, compile_regex("--override", pattern), bits);
     }
     qdq::ExportPlan plan;
     for (const ir::Layer& layer : ir::quantizable_layers(g)) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <regex>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +24,9 @@ void raise_opset_for_plan(ir::Model& model, const qdq::ExportPlan& plan,
 /// quantize_plan.cpp: uniform bits, --exclude, --override (recorded as decisions).
 qdq::ExportPlan uniform_plan(const ir::Graph& g, const QuantizeOptions& options,
                              std::vector<qdq::Decision>& decisions);
+
+/// An --exclude/--override pattern; ConfigError naming the flag for a bad one.
+std::regex compile_regex(const std::string& flag, const std::string& pattern);
 
 /// Everything of the plan but the per-layer bits: activations, weight config, max opset.
 void set_plan_options(qdq::ExportPlan& plan, const QuantizeOptions& options);

@@ -23,18 +23,6 @@ double uniform_avg_bits(const sensitivity::SensitivityTable& t, std::size_t k) {
 
 }  // namespace
 
-namespace {
-
-std::regex compile_flag(const std::string& flag, const std::string& pattern) {
-    try {
-        return std::regex(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        throw ConfigError(flag + ": invalid regular expression '" + pattern + "': " + e.what());
-    }
-}
-
-}  // namespace
-
 void apply_fixed_layers(sensitivity::SensitivityTable& table,
                         const std::vector<std::string>& exclude,
                         const std::vector<std::pair<std::string, int>>& overrides) {
@@ -44,10 +32,10 @@ void apply_fixed_layers(sensitivity::SensitivityTable& table,
             throw ConfigError("--override " + re + ": weight bits " + std::to_string(bits) +
                               ", expected 2..8 or 0 (float)");
         }
-        ov.emplace_back(compile_flag("--override", re), bits);
+        ov.emplace_back(compile_regex("--override", re), bits);
     }
     std::vector<std::regex> ex;
-    for (const auto& re : exclude) ex.push_back(compile_flag("--exclude", re));
+    for (const auto& re : exclude) ex.push_back(compile_regex("--exclude", re));
     for (auto& l : table.layers) {
         for (const auto& [re, bits] : ov) {
             if (std::regex_search(l.name, re)) {
