@@ -367,19 +367,23 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
                     pack_a(pr.a->matrix, pr.m, ic, mc, pc, kc, buf);
                     ap = buf;
                 }
-                for (std::int64_t jr = 0; jr < nc; jr += NR) {
-                    const std::int64_t nr = std::min(NR, nc - jr);
-                    const float* bpanel = bp + (jr / NR) * kc * NR;
-                    for (std::int64_t ir = 0; ir < mc; ir += MR) {
-                        const std::int64_t mr = std::min(MR, mc - ir);
+                // Row panels outer: the finished 6-row strip across the block's columns goes to
+                // the epilogue at once, and C is written as few long row runs (a column-panel
+                // outer order writes 64 bytes to each of up to 72 rows in turn, which stalls on
+                // stores when C is not in cache).
+                for (std::int64_t ir = 0; ir < mc; ir += MR) {
+                    const std::int64_t mr = std::min(MR, mc - ir);
+                    for (std::int64_t jr = 0; jr < nc; jr += NR) {
+                        const std::int64_t nr = std::min(NR, nc - jr);
+                        const float* bpanel = bp + (jr / NR) * kc * NR;
                         float* ct = pr.c + (ic + ir) * pr.ldc + jc + jr;
                         const MicroKernel kern = pr.kern->tile[mr - 1][nr <= 8 ? 1 : 0];
                         kern(kc, ap + (ir / MR) * kc * MR, bpanel, ct, pr.ldc, mr, nr, pr.alpha,
                              pr.beta, mode);
                     }
-                    if (ep) {  // the mc x nr column strip just finished, still in L1
-                        ep->apply(ic, ic + mc, jc + jr, jc + jr + nr,
-                                  pr.c + ic * pr.ldc + jc + jr, pr.ldc);
+                    if (ep) {  // the mr x nc strip just finished, still in L1
+                        ep->apply(ic + ir, ic + ir + mr, jc, jc + nc,
+                                  pr.c + (ic + ir) * pr.ldc + jc, pr.ldc);
                     }
                 }
             }

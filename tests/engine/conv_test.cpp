@@ -102,6 +102,9 @@ void check_2d_cases() {
         // strided + padded over a batch with >= 128 outputs per image: padded image by image
         {{3, 5, 30, 26}, {7, 5, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true, true},
         {{2, 6, 24, 25}, {8, 3, 3, 3}, 2, {2, 2}, {}, {1, 0, 1, 1}, true, false},
+        // strided, output >= 8 wide: the phased grid (stride phases, dilation, odd pads)
+        {{2, 5, 31, 29}, {7, 5, 3, 3}, 1, {2, 3}, {2, 1}, {1, 2, 0, 1}, true, true},
+        {{1, 4, 40, 37}, {6, 2, 4, 5}, 2, {3, 2}, {}, {2, 0, 1, 2}, true, false},
     };
     std::uint32_t seed = 100;
     for (const auto& c : cases) check_conv(c, seed += 3);
@@ -117,6 +120,8 @@ TEST(Conv, MatchesReference1DAnd3D) {
         {{1, 3, 5, 5, 5}, {3, 1, 3, 3, 3}, 3, {}, {}, {1, 1, 1, 1, 1, 1}, true, true},
         {{2, 2, 6, 7, 9}, {4, 1, 2, 3, 3}, 2, {2, 1, 2}, {1, 1, 2}, {1, 0, 1, 0, 1, 2}, true, true},
         {{1, 4, 40}, {4, 1, 3}, 4, {2}, {}, {1, 1}, false, true},  // depthwise 1-D strided
+        {{2, 3, 45}, {5, 3, 3}, 1, {2}, {2}, {1, 2}, true, true},   // 1-D strided, phased
+        {{1, 2, 4, 20, 22}, {3, 2, 2, 3, 3}, 1, {1, 2, 2}, {}, {1, 1, 1, 0, 1, 1}, true, true},
     };
     std::uint32_t seed = 200;
     for (const auto& c : cases) check_conv(c, seed += 3);
@@ -188,6 +193,9 @@ TEST(FusedConv, MatchesReferencePlusZAndActivation) {
         {{3, 4, 11, 10}, {8, 2, 3, 3}, 2, {2, 2}, {}, {1, 0, 0, 1}, true, true},  // strided
         {{3, 16, 5, 5}, {8, 16, 1, 1}, 1, {}, {}, {}, false, true},            // pointwise
         {{2, 4, 34, 30}, {8, 4, 3, 3}, 1, {2, 2}, {}, {1, 1, 1, 1}, true, true},  // per image
+        // Narrow outputs (< 8 wide): depthwise rows stored with spills, im2col for stride 1.
+        {{3, 8, 14, 14}, {8, 1, 3, 3}, 8, {2, 2}, {}, {1, 1, 1, 1}, true, true},  // dw 7x7
+        {{2, 4, 7, 7}, {8, 4, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},        // stride 1 7x7
     };
     std::uint32_t seed = 900;
     for (const auto& c : cases) {
@@ -239,7 +247,7 @@ TEST(FusedConv, MatchesReferencePlusZAndActivation) {
 }
 
 // Every path (stride 1 image by image and single image, strided padded per image and whole
-// batch, pointwise, depthwise) gives bit-identical results for 1, 2 and 3 threads.
+// batch, pointwise, depthwise, narrow depthwise and stride 1) gives bit-identical results for 1, 2 and 3 threads.
 TEST(Conv, SameResultForAnyThreadCount) {
     struct Case {
         Dims xs, ws;
@@ -253,6 +261,8 @@ TEST(Conv, SameResultForAnyThreadCount) {
         {{3, 8, 12, 12}, {16, 8, 3, 3}, 1, 2, {1, 1, 1, 1}},
         {{3, 24, 9, 9}, {40, 24, 1, 1}, 1, 1, {0, 0, 0, 0}},
         {{3, 16, 19, 19}, {32, 1, 3, 3}, 16, 2, {1, 1, 1, 1}},
+        {{5, 16, 7, 7}, {16, 1, 3, 3}, 16, 1, {1, 1, 1, 1}},  // narrow depthwise, many planes
+        {{4, 16, 7, 7}, {24, 16, 3, 3}, 1, 1, {1, 1, 1, 1}},  // narrow stride 1 (im2col)
     };
     for (const auto& c : cases) {
         const auto x = random_floats(static_cast<std::size_t>(dims_numel(c.xs)), 11);

@@ -81,9 +81,9 @@ struct OperandB {
 
 /// Work on finished parts of C while they are in cache (Conv: bias, residual, activation, and
 /// the copy to the output's layout). apply() gets every element of C once, in strips of at
-/// most 72 rows and one 16-column panel, right after their last K block: rows [r0, r1) x
-/// columns [c0, c1) of C, tile = &C(r0, c0). Calls for different strips may run on different
-/// threads at once.
+/// most 6 rows (one micro-panel) and 256 columns, right after their last K block: rows
+/// [r0, r1) x columns [c0, c1) of C, tile = &C(r0, c0). Calls for different strips may run on
+/// different threads at once.
 class GemmEpilogue {
 public:
     virtual ~GemmEpilogue() = default;

@@ -2,9 +2,11 @@
 // Paths chosen per call from the shapes:
 //  - depthwise (one input channel per output channel, group > 1): direct loops with the sums in
 //    vector registers, over a padded copy of each plane whose columns are split by W stride;
-//  - stride 1: a GEMM per group whose B rows are windows of the padded input laid out flat
-//    (gemm_shifted_b), output computed on the padded rows' grid and the real pixels copied out;
-//  - otherwise (strided, 1x1): a GEMM per group, W_g [M/group x C/group*k] times the im2col
+//  - a kernel larger than 1x1, output at least 8 wide, depth stride 1: a GEMM per group whose B
+//    rows are windows of the padded input laid out flat (gemm_shifted_b), each plane split into
+//    its stride phases so that any stride walks with step 1 (PhasedGrid); the output is computed
+//    on the grid's rows and the real pixels copied out;
+//  - otherwise (1x1, narrow, strided depth): a GEMM per group, W_g [M/group x C/group*k] times the im2col
 //    matrix, whose panels are packed straight from the image (Im2colPacker, no im2col buffer);
 //    a padded input is copied with its padding made explicit first, image by image for batches
 //    of large outputs.
@@ -41,11 +43,42 @@ using spatial::Geometry;
 constexpr std::int64_t kColumnBlock = 256;
 // Output positions per image from which padded strided convs over a batch run image by image.
 constexpr std::int64_t kImageBlock = 128;
+// Output width from which stride-1 convs run on the padded grid (run_flat); narrower outputs
+// waste too much of it on the padding columns (7 wide: 2 of 9 columns) and take im2col panels.
+constexpr std::int64_t kFlatMinWidth = 8;
 
 struct ConvShape {
     std::int64_t n, c, m, group, cg, mg;
     Geometry g;
 };
+
+// out[0, len) = src[0, len) for runs of at most one panel, with fixed-size moves (a libc call per
+// run costs more than the copy): a whole panel at once, else two overlapping halves.
+inline void copy_run(float* out, const float* src, std::int64_t len) {
+    if (len == BPacker::kPanel) {
+        std::memcpy(out, src, BPacker::kPanel * sizeof(float));
+    } else if (len >= 8) {
+        std::memcpy(out, src, 8 * sizeof(float));
+        std::memcpy(out + len - 8, src + len - 8, 8 * sizeof(float));
+    } else if (len >= 4) {
+        std::memcpy(out, src, 4 * sizeof(float));
+        std::memcpy(out + len - 4, src + len - 4, 4 * sizeof(float));
+    } else {
+        for (std::int64_t l = 0; l < len; ++l) out[l] = src[l];
+    }
+}
+
+// out[l] = src[2 l] for l < len: four at a time from two vector loads (the even lanes), reading
+// no further than src[2 (len - 1)].
+inline void copy_run_s2(float* out, const float* src, std::int64_t len) {
+    typedef int v4i __attribute__((vector_size(16)));
+    std::int64_t l = 0;
+    for (; l + 4 < len; l += 4) {
+        const simd::v4f a = simd::load4(src + 2 * l), b = simd::load4(src + 2 * l + 4);
+        simd::store4(out + l, __builtin_shuffle(a, b, v4i{0, 2, 4, 6}));
+    }
+    for (; l < len; ++l) out[l] = src[2 * l];
+}
 
 // The im2col matrix of one group: row (c, kd, kh, kw), column (image, output position) counted
 // from column `col0` of the group's image-major column space. The geometry has no padding (a
@@ -96,10 +129,9 @@ public:
                                 kw * g.dilation[2];
             float* row_dst = dst + r * kPanel;
             if (sw == 1) {
-                for (const Run& run : runs) {
-                    std::memcpy(row_dst + run.out, base + run.src,
-                                static_cast<std::size_t>(run.len) * sizeof(float));
-                }
+                for (const Run& run : runs) copy_run(row_dst + run.out, base + run.src, run.len);
+            } else if (sw == 2) {
+                for (const Run& run : runs) copy_run_s2(row_dst + run.out, base + run.src, run.len);
             } else {
                 for (const Run& run : runs) {
                     const float* src = base + run.src;
@@ -154,14 +186,82 @@ Geometry pad_input(const float* x, std::int64_t planes, const Geometry& g, float
     return p;
 }
 
+// The grid run_flat computes on: x with its padding written out and each padded plane split into
+// stride[1] x stride[2] phases (rows r with r % sh = a, columns c with c % sw = b, in order), so
+// that a window tap of any H/W stride walks its phase with step 1. Stride 1: one phase, the
+// padded plane itself. Depth is padded but not split (run_flat takes depth stride 1 only).
+struct PhasedGrid {
+    std::int64_t sh = 1, sw = 1;   // phases per axis
+    std::int64_t PD = 0;           // padded depth
+    std::int64_t PH = 0, PW = 0;   // rows and columns of one phase
+    std::int64_t phase = 0;        // floats of one phase (PD * PH * PW)
+    std::int64_t plane = 0;        // floats of one channel (sh * sw phases)
+
+    explicit PhasedGrid(const Geometry& g)
+        : sh(g.stride[1]), sw(g.stride[2]), PD(g.in[0] + g.pad_begin[0] + g.pad_end[0]) {
+        PH = (g.in[1] + g.pad_begin[1] + g.pad_end[1] + sh - 1) / sh;
+        PW = (g.in[2] + g.pad_begin[2] + g.pad_end[2] + sw - 1) / sw;
+        phase = PD * PH * PW;
+        plane = sh * sw * phase;
+    }
+
+    // Offset of tap (kd, kh, kw) of channel c from output pixel (0, 0, 0).
+    std::int64_t tap(const Geometry& g, std::int64_t c, std::int64_t kd, std::int64_t kh,
+                     std::int64_t kw) const {
+        const std::int64_t rh = kh * g.dilation[1], rw = kw * g.dilation[2];
+        return c * plane + ((rh % sh) * sw + rw % sw) * phase +
+               (kd * g.dilation[0] * PH + rh / sh) * PW + rw / sw;
+    }
+};
+
+// Writes `planes` channels of x into `out` in the PhasedGrid layout (zeros where padding).
+void pad_phased(const float* x, std::int64_t planes, const Geometry& g, const PhasedGrid& pg,
+                float* out) {
+    const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
+    const std::int64_t sh = pg.sh, sw = pg.sw;
+    parallel_for(planes, 16, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            float* dst = out + i * pg.plane;
+            const float* src = x + i * g.in_size();
+            std::fill(dst, dst + pg.plane, 0.0f);
+            for (std::int64_t d = 0; d < D; ++d) {
+                for (std::int64_t h = 0; h < H; ++h) {
+                    const std::int64_t r = h + g.pad_begin[1];  // padded row
+                    const float* s = src + (d * H + h) * W;
+                    for (std::int64_t b = 0; b < sw; ++b) {
+                        // Input columns w with (w + pad) % sw == b, in order.
+                        const std::int64_t w0 = ((b - g.pad_begin[2]) % sw + sw) % sw;
+                        float* row = dst + ((r % sh) * sw + b) * pg.phase +
+                                     ((d + g.pad_begin[0]) * pg.PH + r / sh) * pg.PW +
+                                     (w0 + g.pad_begin[2]) / sw;
+                        if (sw == 1) {
+                            std::copy(s, s + W, row);
+                        } else {
+                            for (std::int64_t w = w0, j = 0; w < W; w += sw, ++j) row[j] = s[w];
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+// What FusedConv applies to each output after the bias: y = act(conv + Z).
+struct Epilogue {
+    enum class Act { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid };
+    Act act = Act::kNone;
+    float a = 0.0f, b = 0.0f;  // Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta
+};
+
 // Depthwise convolution, direct: every output row in 8-wide blocks (the last one overlapping
 // the previous when OW is not a multiple of 8) summed in vector registers, several blocks at a
 // time for instruction-level parallelism. The input plane is first copied, with its padding made
 // explicit, into a "phased" layout: each padded row is stored as sw phases (columns c with
 // c % sw = p, in order), so that along W a window tap of any stride is a contiguous run. Depth
 // is folded into rows. The loops are written once as always-inline templates and compiled twice:
-// for the baseline ISA and with AVX2; both use the same multiplies and adds in the same order (no
-// FMA), so they give identical results.
+// for the baseline ISA (multiply, then add) and with AVX2 + FMA (the same sums in the same order,
+// contracted into fused multiply-adds), so the two differ by float rounding only, as the GEMM's
+// micro-kernels do; each gives the same result for any thread count.
 #define AQUANT_DW_INLINE inline __attribute__((always_inline))
 
 typedef float v8f __attribute__((vector_size(32)));
@@ -186,7 +286,7 @@ struct DwPlan {
     std::int64_t sw = 1, Lp = 0, RL = 0;  // W stride (phases), phase length, phased row length
     std::int64_t plane = 0;               // floats of the phased plane, slack included
     std::int64_t out_rows = 0;            // OD * OH
-    bool narrow = false;                  // OW < 8: each row is one block through a scratch row
+    bool narrow = false;                  // OW < 8: each row is one 8-wide block at row * OW
     std::vector<std::int64_t> taps;       // per tap (kd, kh, kw): offset from a row's base
     std::vector<std::int64_t> blk_in;     // per block: input offset (row base + column)
     std::vector<std::int64_t> blk_out;    // per block: output offset (in the scratch if narrow)
@@ -233,7 +333,7 @@ DwPlan dw_plan(const Geometry& g) {
             const std::int64_t in_base = (od * g.stride[0] * p.PH + oh * g.stride[1]) * p.RL;
             if (p.narrow) {
                 p.blk_in.push_back(in_base);
-                p.blk_out.push_back(row * 8);
+                p.blk_out.push_back(row * OW);
                 continue;
             }
             for (std::int64_t s = 0;; s += 8) {
@@ -250,10 +350,32 @@ DwPlan dw_plan(const Geometry& g) {
 // out[o_b .. o_b + 8) = bias + sum_t w[t] * in[i_b + taps[t] ...] for every block b, four
 // blocks at a time (four independent sums hide the add latency). Overlapping blocks (the last
 // of a row) compute the same sums as the blocks they overlap, so they store the same values.
+// The activation kAct (none, Relu or Clip to [lo, hi]) is applied to the sums before they are
+// stored, with the operations of finish().
+template <Epilogue::Act kAct>
+AQUANT_DW_INLINE v8f dw_act(v8f v, v8f lo, v8f hi) {
+    if constexpr (kAct == Epilogue::Act::kRelu) v = v > v8f{} ? v : v8f{};
+    if constexpr (kAct == Epilogue::Act::kClip) {
+        v = v < lo ? lo : v;  // std::max(v, lo), NaN kept
+        v = hi < v ? hi : v;  // std::min(v, hi)
+    }
+    return v;
+}
+
+// kTaps > 0: the kernel has exactly kTaps taps (3x3: 9), unrolled with the same sums in the
+// same order as the general loop.
+template <Epilogue::Act kAct, int kTaps>
 AQUANT_DW_INLINE void dw_blocks(const float* in, const DwPlan& p, const float* w, float bias,
-                                float* out) {
+                                float lo_s, float hi_s, float* out) {
+    const v8f lo = splat8(lo_s), hi = splat8(hi_s);
     const std::int64_t* taps = p.taps.data();
     const std::int64_t ntaps = static_cast<std::int64_t>(p.taps.size());
+    v8f wk[kTaps > 0 ? kTaps : 1];
+    std::int64_t ok[kTaps > 0 ? kTaps : 1];
+    for (int t = 0; t < kTaps; ++t) {
+        wk[t] = splat8(w[t]);
+        ok[t] = taps[t];
+    }
     const std::int64_t* bi = p.blk_in.data();
     const std::int64_t* bo = p.blk_out.data();
     const std::int64_t nblk = static_cast<std::int64_t>(p.blk_in.size());
@@ -266,18 +388,27 @@ AQUANT_DW_INLINE void dw_blocks(const float* in, const DwPlan& p, const float* w
         const float* i2 = in + bi[b2];
         const float* i3 = in + bi[b3];
         v8f a0 = splat8(bias), a1 = a0, a2 = a0, a3 = a0;
-        for (std::int64_t t = 0; t < ntaps; ++t) {
-            const v8f wv = splat8(w[t]);
-            const std::int64_t o = taps[t];
-            a0 += wv * load8(i0 + o);
-            a1 += wv * load8(i1 + o);
-            a2 += wv * load8(i2 + o);
-            a3 += wv * load8(i3 + o);
+        if (kTaps > 0) {  // weights and offsets held in registers across the blocks
+            for (int t = 0; t < kTaps; ++t) {
+                a0 += wk[t] * load8(i0 + ok[t]);
+                a1 += wk[t] * load8(i1 + ok[t]);
+                a2 += wk[t] * load8(i2 + ok[t]);
+                a3 += wk[t] * load8(i3 + ok[t]);
+            }
+        } else {
+            for (std::int64_t t = 0; t < ntaps; ++t) {
+                const v8f wv = splat8(w[t]);
+                const std::int64_t o = taps[t];
+                a0 += wv * load8(i0 + o);
+                a1 += wv * load8(i1 + o);
+                a2 += wv * load8(i2 + o);
+                a3 += wv * load8(i3 + o);
+            }
         }
-        store8(out + bo[b], a0);
-        store8(out + bo[b1], a1);
-        store8(out + bo[b2], a2);
-        store8(out + bo[b3], a3);
+        store8(out + bo[b], dw_act<kAct>(a0, lo, hi));
+        store8(out + bo[b1], dw_act<kAct>(a1, lo, hi));
+        store8(out + bo[b2], dw_act<kAct>(a2, lo, hi));
+        store8(out + bo[b3], dw_act<kAct>(a3, lo, hi));
     }
 }
 
@@ -289,9 +420,16 @@ struct DwArgs {
     std::int64_t c, m, mg;  // input channels, output channels, outputs per input channel
     const Geometry* g;
     const DwPlan* plan;
+    Epilogue::Act act;  // applied in the kernel: kNone, kRelu or kClip
+    float lo, hi;       // Clip bounds
 };
 
-// Output planes [begin, end) (plane i: image i / m, output channel i % m).
+// Output planes [begin, end) (plane i: image i / m, output channel i % m). Narrow rows
+// (OW < 8) are stored 8 floats at a time, in order, each spilling into the next row's first
+// elements, which the next row then overwrites; the spill of a plane's last row lands in the
+// next plane, computed later by the same call, so only the call's last plane goes through a
+// scratch row block.
+template <Epilogue::Act kAct>
 AQUANT_DW_INLINE void dw_planes_impl(const DwArgs& a, std::int64_t begin, std::int64_t end) {
     const Geometry& g = *a.g;
     const DwPlan& p = *a.plan;
@@ -301,7 +439,8 @@ AQUANT_DW_INLINE void dw_planes_impl(const DwArgs& a, std::int64_t begin, std::i
     // The padding and the slack are zero once per call; each plane overwrites the interior only.
     float* phased = thread_scratch(static_cast<std::size_t>(p.plane), 2);
     std::fill(phased, phased + p.plane, 0.0f);
-    float* rows8 = p.narrow ? thread_scratch(static_cast<std::size_t>(p.out_rows * 8), 4)
+    // Rows of the last narrow plane: OD * OH * OW floats and the last row's spill.
+    float* rows8 = p.narrow ? thread_scratch(static_cast<std::size_t>(p.out_rows * OW + 8), 4)
                             : nullptr;
     std::int64_t prev_in = -1;
     for (std::int64_t i = begin; i < end; ++i) {
@@ -329,46 +468,52 @@ AQUANT_DW_INLINE void dw_planes_impl(const DwArgs& a, std::int64_t begin, std::i
         }
         const float bias = a.bias ? a.bias[oc] : 0.0f;
         float* out = a.y + i * out_size;
-        if (!p.narrow) {
-            dw_blocks(phased, p, a.w + oc * ksize, bias, out);
-            continue;
+        const float* wt = a.w + oc * ksize;
+        float* dst = !p.narrow || i + 1 < end ? out : rows8;
+        if (ksize == 9) {
+            dw_blocks<kAct, 9>(phased, p, wt, bias, a.lo, a.hi, dst);
+        } else {
+            dw_blocks<kAct, 0>(phased, p, wt, bias, a.lo, a.hi, dst);
         }
-        dw_blocks(phased, p, a.w + oc * ksize, bias, rows8);
-        for (std::int64_t r = 0; r < p.out_rows; ++r) {
-            for (std::int64_t x = 0; x < OW; ++x) out[r * OW + x] = rows8[r * 8 + x];
-        }
+        if (dst == out) continue;
+        std::memcpy(out, rows8, static_cast<std::size_t>(out_size) * sizeof(float));
     }
 }
 
+template <Epilogue::Act kAct>
 void dw_planes_generic(const DwArgs& a, std::int64_t begin, std::int64_t end) {
-    dw_planes_impl(a, begin, end);
+    dw_planes_impl<kAct>(a, begin, end);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2"))) void dw_planes_avx2(const DwArgs& a, std::int64_t begin,
-                                                    std::int64_t end) {
-    dw_planes_impl(a, begin, end);
+// fp-contract=fast lets GCC fuse the a += w * x of dw_blocks into FMAs (the project compiles with
+// -std=c++17, whose default keeps them apart).
+template <Epilogue::Act kAct>
+__attribute__((target("avx2,fma"), optimize("fp-contract=fast"))) void dw_planes_avx2(
+    const DwArgs& a, std::int64_t begin, std::int64_t end) {
+    dw_planes_impl<kAct>(a, begin, end);
 }
 #endif
 
 using DwPlanesFn = void (*)(const DwArgs&, std::int64_t, std::int64_t);
 
-DwPlanesFn dw_planes_fn() {
+template <Epilogue::Act kAct>
+DwPlanesFn dw_planes_for() {
 #if defined(__x86_64__) || defined(__i386__)
-    static const DwPlanesFn fn =
-        __builtin_cpu_supports("avx2") ? dw_planes_avx2 : dw_planes_generic;
-    return fn;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? dw_planes_avx2<kAct>
+                                                                          : dw_planes_generic<kAct>;
 #else
-    return dw_planes_generic;
+    return dw_planes_generic<kAct>;
 #endif
 }
 
-// What FusedConv applies to each output after the bias: y = act(conv + Z).
-struct Epilogue {
-    enum class Act { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid };
-    Act act = Act::kNone;
-    float a = 0.0f, b = 0.0f;  // Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta
-};
+// The kernel for an in-kernel activation act (kNone, kRelu or kClip).
+DwPlanesFn dw_planes_fn(Epilogue::Act act) {
+    static const DwPlanesFn fns[3] = {dw_planes_for<Epilogue::Act::kNone>(),
+                                      dw_planes_for<Epilogue::Act::kRelu>(),
+                                      dw_planes_for<Epilogue::Act::kClip>()};
+    return fns[act == Epilogue::Act::kRelu ? 1 : act == Epilogue::Act::kClip ? 2 : 0];
+}
 
 // dst[l] = act(dst[l] + z[l]) (z may be null).
 void finish(const Epilogue& ep, float* dst, const float* z, std::int64_t len) {
@@ -401,33 +546,152 @@ void finish(const Epilogue& ep, float* dst, const float* z, std::int64_t len) {
     }
 }
 
-// dst[l] = act(src[l] + b + z[l]) (z may be null; src may be dst). Four lanes at a time for
-// the piecewise-linear activations (the same operations as finish(), so the same results).
+// dst[l] = act(src[l] + b + z[l]) for the piecewise-linear activations (kNone, kRelu, kClip),
+// eight lanes at a time and the tail one by one, with the operations of finish() in the same
+// order, so every lane gets the same result.
+template <Epilogue::Act kAct>
+AQUANT_DW_INLINE void linear_run(const float* src, float* dst, const float* z, float b, float lo,
+                                 float hi, std::int64_t len) {
+    const v8f bv = splat8(b), lov = splat8(lo), hiv = splat8(hi);
+    std::int64_t l = 0;
+    for (; l + 8 <= len; l += 8) {
+        v8f v = load8(src + l) + bv;
+        if (z) v += load8(z + l);
+        store8(dst + l, dw_act<kAct>(v, lov, hiv));
+    }
+    for (; l < len; ++l) {
+        float v = src[l] + b;
+        if (z) v += z[l];
+        if constexpr (kAct == Epilogue::Act::kRelu) v = v > 0.0f ? v : 0.0f;
+        if constexpr (kAct == Epilogue::Act::kClip) {
+            v = v < lo ? lo : v;
+            v = hi < v ? hi : v;
+        }
+        dst[l] = v;
+    }
+}
+
+using LinearRunFn = void (*)(const float*, float*, const float*, float, float, float,
+                             std::int64_t);
+
+template <Epilogue::Act kAct>
+void linear_run_generic(const float* src, float* dst, const float* z, float b, float lo, float hi,
+                        std::int64_t len) {
+    linear_run<kAct>(src, dst, z, b, lo, hi, len);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <Epilogue::Act kAct>
+__attribute__((target("avx2"))) void linear_run_avx2(const float* src, float* dst, const float* z,
+                                                     float b, float lo, float hi,
+                                                     std::int64_t len) {
+    linear_run<kAct>(src, dst, z, b, lo, hi, len);
+}
+#endif
+
+template <Epilogue::Act kAct>
+LinearRunFn linear_run_for() {
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2") ? linear_run_avx2<kAct> : linear_run_generic<kAct>;
+#else
+    return linear_run_generic<kAct>;
+#endif
+}
+
+// dst[l] = act(src[l] + b + z[l]) (z may be null; src may be dst).
 void epilogue_run(const Epilogue& ep, const float* src, float* dst, const float* z, float b,
                   std::int64_t len) {
     using Act = Epilogue::Act;
-    using simd::v4f;
-    const bool vec = ep.act == Act::kNone || ep.act == Act::kRelu || ep.act == Act::kClip;
-    std::int64_t l = 0;
-    if (vec) {
-        const v4f bv = simd::splat4(b), zero = simd::splat4(0.0f);
-        const v4f lo = simd::splat4(ep.a), hi = simd::splat4(ep.b);
-        for (; l + 4 <= len; l += 4) {
-            v4f v = simd::load4(src + l) + bv;
-            if (z) v += simd::load4(z + l);
-            if (ep.act == Act::kRelu) v = v > zero ? v : zero;
-            if (ep.act == Act::kClip) {
-                v = v < lo ? lo : v;  // std::max(v, lo), NaN kept
-                v = hi < v ? hi : v;  // std::min(v, hi)
-            }
-            simd::store4(dst + l, v);
+    static const LinearRunFn fns[3] = {linear_run_for<Act::kNone>(), linear_run_for<Act::kRelu>(),
+                                       linear_run_for<Act::kClip>()};
+    switch (ep.act) {
+        case Act::kNone: fns[0](src, dst, z, b, ep.a, ep.b, len); return;
+        case Act::kRelu: fns[1](src, dst, z, b, ep.a, ep.b, len); return;
+        case Act::kClip: fns[2](src, dst, z, b, ep.a, ep.b, len); return;
+        default:
+            for (std::int64_t i = 0; i < len; ++i) dst[i] = z ? src[i] + b + z[i] : src[i] + b;
+            finish(ep, dst, nullptr, len);
+    }
+}
+
+// A finished GEMM strip of a Conv (rows [r0, r1) of one group, at most one 16-column panel)
+// written to y with bias, Z and a piecewise-linear activation: tile row r - r0, columns
+// [off, off + len) of run u go to image u.n, output positions [u.p, u.p + len).
+struct StripRun {
+    std::int64_t off, n, p, len;
+};
+
+struct StripArgs {
+    const float* tile;
+    std::int64_t ldc, r0, r1;
+    const StripRun* runs;
+    int nruns;
+    std::int64_t P, M, mg, grp;  // output positions, channels, channels per group, group
+    const float* bias;
+    const float* z;
+    float* y;
+    float lo, hi;
+};
+
+template <Epilogue::Act kAct>
+AQUANT_DW_INLINE void write_strip(const StripArgs& a) {
+    for (std::int64_t r = a.r0; r < a.r1; ++r) {
+        const std::int64_t oc = a.grp * a.mg + r;
+        const float b = a.bias ? a.bias[oc] : 0.0f;
+        const float* src = a.tile + (r - a.r0) * a.ldc;
+        for (int i = 0; i < a.nruns; ++i) {
+            const StripRun& u = a.runs[i];
+            const std::int64_t at = (u.n * a.M + oc) * a.P + u.p;
+            linear_run<kAct>(src + u.off, a.y + at, a.z ? a.z + at : nullptr, b, a.lo, a.hi,
+                             u.len);
         }
     }
-    for (std::int64_t i = l; i < len; ++i) dst[i] = z ? src[i] + b + z[i] : src[i] + b;
-    if (!vec) {
-        finish(ep, dst, nullptr, len);
-    } else if (ep.act != Act::kNone) {
-        finish(ep, dst + l, nullptr, len - l);
+}
+
+using StripFn = void (*)(const StripArgs&);
+
+template <Epilogue::Act kAct>
+void write_strip_generic(const StripArgs& a) {
+    write_strip<kAct>(a);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <Epilogue::Act kAct>
+__attribute__((target("avx2"))) void write_strip_avx2(const StripArgs& a) {
+    write_strip<kAct>(a);
+}
+#endif
+
+template <Epilogue::Act kAct>
+StripFn strip_fn_for() {
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2") ? write_strip_avx2<kAct> : write_strip_generic<kAct>;
+#else
+    return write_strip_generic<kAct>;
+#endif
+}
+
+// write_strip for any epilogue: the piecewise-linear activations vectorised, the others through
+// epilogue_run.
+void write_strip_any(const Epilogue& ep, const StripArgs& a) {
+    using Act = Epilogue::Act;
+    static const StripFn fns[3] = {strip_fn_for<Act::kNone>(), strip_fn_for<Act::kRelu>(),
+                                   strip_fn_for<Act::kClip>()};
+    switch (ep.act) {
+        case Act::kNone: fns[0](a); return;
+        case Act::kRelu: fns[1](a); return;
+        case Act::kClip: fns[2](a); return;
+        default: break;
+    }
+    for (std::int64_t r = a.r0; r < a.r1; ++r) {
+        const std::int64_t oc = a.grp * a.mg + r;
+        const float b = a.bias ? a.bias[oc] : 0.0f;
+        const float* src = a.tile + (r - a.r0) * a.ldc;
+        for (int i = 0; i < a.nruns; ++i) {
+            const StripRun& u = a.runs[i];
+            const std::int64_t at = (u.n * a.M + oc) * a.P + u.p;
+            epilogue_run(ep, src + u.off, a.y + at, a.z ? a.z + at : nullptr, b, u.len);
+        }
     }
 }
 
@@ -484,7 +748,7 @@ public:
             }
             packed = &local;
         }
-        if (!pointwise && s.g.stride == decltype(s.g.stride){1, 1, 1}) {
+        if (s.g.kernel_size() > 1 && s.g.stride[0] == 1 && s.g.out[2] >= kFlatMinWidth) {
             run_flat(s, x.data<float>(), *packed, bias, z, y.data<float>());
             return;
         }
@@ -547,11 +811,16 @@ private:
         const std::int64_t out_size = s.g.out_size(), ksize = s.g.kernel_size();
         const std::int64_t grain = std::max<std::int64_t>(1, 16384 / (out_size * ksize + 1));
         const DwPlan plan = dw_plan(s.g);
-        const DwArgs args{x, w, bias, y, s.c, s.m, s.mg, &s.g, &plan};
-        const DwPlanesFn planes_fn = dw_planes_fn();
+        using Act = Epilogue::Act;
+        // Without Z, Relu and Clip are applied by the kernel as it stores.
+        const bool in_kernel =
+            !z && (ep_.act == Act::kNone || ep_.act == Act::kRelu || ep_.act == Act::kClip);
+        const Act act = in_kernel ? ep_.act : Act::kNone;
+        const DwArgs args{x, w, bias, y, s.c, s.m, s.mg, &s.g, &plan, act, ep_.a, ep_.b};
+        const DwPlanesFn planes_fn = dw_planes_fn(act);
         parallel_for(planes, grain, [&](std::int64_t begin, std::int64_t end) {
             planes_fn(args, begin, end);
-            if (z || !plain()) {
+            if (!in_kernel) {
                 for (std::int64_t i = begin; i < end; ++i) {
                     finish(ep_, y + i * out_size, z ? z + i * out_size : nullptr, out_size);
                 }
@@ -559,18 +828,17 @@ private:
         });
     }
 
-    // Stride-1 convs. The input is copied with its padding made explicit (plus slack), and the
-    // output is computed on a virtual grid of the padded input's rows: output pixel
-    // v = (od * PH + oh) * PW + ow reads input v + offset(c, kd, kh, kw) for every tap, so each
-    // row of the im2col matrix is a window of the padded image and nothing is packed. The
-    // virtual pixels with oh >= OH or ow >= OW are computed and dropped.
+    // Convs with depth stride 1. The input is copied with its padding made explicit and its
+    // planes split into stride phases (PhasedGrid, plus slack), and the output is computed on a
+    // virtual grid of a phase's rows: output pixel v = (od * PH + oh) * PW + ow reads input
+    // v + offset(c, kd, kh, kw) for every tap, so each row of the im2col matrix is a window of
+    // the phased image and nothing is packed. The virtual pixels with oh >= OH or ow >= OW are
+    // computed and dropped.
     void run_flat(const ConvShape& s, const float* x, const std::vector<PackedA>& w,
                   const float* bias, const float* z, float* y) const {
         const Geometry& g = s.g;
-        const std::int64_t PD = g.in[0] + g.pad_begin[0] + g.pad_end[0];
-        const std::int64_t PH = g.in[1] + g.pad_begin[1] + g.pad_end[1];
-        const std::int64_t PW = g.in[2] + g.pad_begin[2] + g.pad_end[2];
-        const std::int64_t pin = PD * PH * PW, P = g.out_size();
+        const PhasedGrid pg(g);
+        const std::int64_t PH = pg.PH, PW = pg.PW, pin = pg.plane, P = g.out_size();
         const std::int64_t OH = g.out[1], OW = g.out[2];
         const std::int64_t V = ((g.out[0] - 1) * PH + (OH - 1)) * PW + OW;
         const std::int64_t K = s.cg * g.kernel_size();
@@ -580,9 +848,7 @@ private:
             for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
                 for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
                     for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-                        offsets.push_back(c * pin +
-                                          (kd * g.dilation[0] * PH + kh * g.dilation[1]) * PW +
-                                          kw * g.dilation[2]);
+                        offsets.push_back(pg.tap(g, c, kd, kh, kw));
                     }
                 }
             }
@@ -602,22 +868,21 @@ private:
                 thread_scratch(static_cast<std::size_t>(gemm_rows_padded(s.mg) * cols), 1);
             gemm_shifted_b(s.mg, cols, K, w[static_cast<std::size_t>(grp)], xg + v0, offs, out,
                            cols);
-            // Copy the real pixels out, adding the bias.
+            // Copy the real pixels out with bias, Z and the activation, channel by channel
+            // (each output plane written as one sequence of runs).
+            thread_local std::vector<StripRun> runs;
+            runs.clear();
             for (std::int64_t v = v0; v < v1;) {
                 const std::int64_t od = v / (PH * PW), oh = v / PW % PH, ow = v % PW;
                 const std::int64_t run = std::min(PW - ow, v1 - v);
                 if (oh < OH && ow < OW) {
-                    const std::int64_t len = std::min(run, OW - ow);
-                    const std::int64_t at = (od * OH + oh) * OW + ow;
-                    for (std::int64_t r = 0; r < s.mg; ++r) {
-                        const std::int64_t at_y = (n * s.m + grp * s.mg + r) * P + at;
-                        const float b = bias ? bias[grp * s.mg + r] : 0.0f;
-                        epilogue_run(ep_, out + r * cols + (v - v0), y + at_y,
-                                     z ? z + at_y : nullptr, b, len);
-                    }
+                    runs.push_back({v - v0, n, (od * OH + oh) * OW + ow, std::min(run, OW - ow)});
                 }
                 v += run;
             }
+            write_strip_any(ep_, StripArgs{out, cols, 0, s.mg, runs.data(),
+                                           static_cast<int>(runs.size()), P, s.m, s.mg, grp, bias,
+                                           z, y, ep_.a, ep_.b});
         };
         if (s.n > 1) {
             // One task per (image, group): its padded copy is made by the task and stays in
@@ -627,7 +892,7 @@ private:
                 std::fill(xg + s.cg * pin, xg + s.cg * pin + kSlack, 0.0f);
                 for (std::int64_t i = begin; i < end; ++i) {
                     const std::int64_t n = i / s.group, grp = i % s.group;
-                    pad_input(x + (n * s.c + grp * s.cg) * g.in_size(), s.cg, g, xg);
+                    pad_phased(x + (n * s.c + grp * s.cg) * g.in_size(), s.cg, g, pg, xg);
                     for (std::int64_t blk = 0; blk < blocks; ++blk) do_block(n, grp, blk, xg);
                 }
             });
@@ -635,7 +900,7 @@ private:
         }
         // One image: the padded copy first, then the column blocks in parallel.
         float* xp = thread_scratch(static_cast<std::size_t>(s.c * pin + kSlack), 3);
-        pad_input(x, s.c, g, xp);
+        pad_phased(x, s.c, g, pg, xp);
         std::fill(xp + s.c * pin, xp + s.c * pin + kSlack, 0.0f);
         parallel_for(s.group * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
             for (std::int64_t i = begin; i < end; ++i) {
@@ -714,73 +979,22 @@ private:
             float* y = y_;
             const Epilogue ep = ep_;
             // The strip's columns as runs within one image: (offset in the strip, image,
-            // position, length); a 16-column strip spans at most 17 images.
-            struct Run {
-                std::int64_t off, n, p, len;
-            };
-            Run runs[BPacker::kPanel + 1];
-            int nruns = 0;
+            // position, length).
+            thread_local std::vector<StripRun> run_buf;
+            run_buf.clear();
             for (std::int64_t j = c0; j < c1;) {
                 const std::int64_t col = col0_ + j, n = col / P, p = col % P;
                 const std::int64_t len = std::min(c1 - j, P - p);
-                runs[nruns++] = {j - c0, n, p, len};
+                run_buf.push_back({j - c0, n, p, len});
                 j += len;
             }
-            using Act = Epilogue::Act;
-            if (nruns == 1 && runs[0].len == BPacker::kPanel && !z &&
-                (ep.act == Act::kNone || ep.act == Act::kRelu || ep.act == Act::kClip)) {
-                // The common case, a whole panel inside one image: 16 floats per row, inline.
-                const Run u = runs[0];
-                float* dst = y + (u.n * M + grp * mg + r0) * P + u.p;
-                const float* src = tile;
-                const float* bp = bias ? bias + grp * mg : nullptr;
-                switch (ep.act) {
-                    case Act::kRelu:
-                        panel_rows<Act::kRelu>(src, ldc, dst, P, bp, r0, r1, ep);
-                        return;
-                    case Act::kClip:
-                        panel_rows<Act::kClip>(src, ldc, dst, P, bp, r0, r1, ep);
-                        return;
-                    default:
-                        panel_rows<Act::kNone>(src, ldc, dst, P, bp, r0, r1, ep);
-                        return;
-                }
-            }
-            for (std::int64_t r = r0; r < r1; ++r) {
-                const std::int64_t oc = grp * mg + r;
-                const float b = bias ? bias[oc] : 0.0f;
-                const float* src = tile + (r - r0) * ldc;
-                for (int i = 0; i < nruns; ++i) {
-                    const Run& u = runs[i];
-                    const std::int64_t at = (u.n * M + oc) * P + u.p;
-                    epilogue_run(ep, src + u.off, y + at, z ? z + at : nullptr, b, u.len);
-                }
-            }
+            const StripRun* runs = run_buf.data();
+            const int nruns = static_cast<int>(run_buf.size());
+            write_strip_any(ep, StripArgs{tile, ldc, r0, r1, runs, nruns, P, M, mg, grp, bias, z,
+                                          y, ep.a, ep.b});
         }
 
     private:
-        // Rows [r0, r1) of a 16-wide panel: dst row = act(src row + bias[r]).
-        template <Epilogue::Act kAct>
-        static void panel_rows(const float* src, std::int64_t lds, float* dst, std::int64_t ldd,
-                               const float* bias, std::int64_t r0, std::int64_t r1,
-                               const Epilogue& ep) {
-            using simd::v4f;
-            const v4f zero = simd::splat4(0.0f), lo = simd::splat4(ep.a);
-            const v4f hi = simd::splat4(ep.b);
-            for (std::int64_t r = r0; r < r1; ++r, src += lds, dst += ldd) {
-                const v4f b = simd::splat4(bias ? bias[r] : 0.0f);
-                for (int q = 0; q < 4; ++q) {
-                    v4f v = simd::load4(src + 4 * q) + b;
-                    if constexpr (kAct == Epilogue::Act::kRelu) v = v > zero ? v : zero;
-                    if constexpr (kAct == Epilogue::Act::kClip) {
-                        v = v < lo ? lo : v;  // std::max(v, lo), NaN kept
-                        v = hi < v ? hi : v;  // std::min(v, hi)
-                    }
-                    simd::store4(dst + 4 * q, v);
-                }
-            }
-        }
-
         const ConvShape& s_;
         const Epilogue& ep_;
         const float* bias_;
