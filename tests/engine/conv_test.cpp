@@ -196,6 +196,7 @@ TEST(FusedConv, MatchesReferencePlusZAndActivation) {
         // Narrow outputs (< 8 wide): depthwise rows stored with spills, im2col for stride 1.
         {{3, 8, 14, 14}, {8, 1, 3, 3}, 8, {2, 2}, {}, {1, 1, 1, 1}, true, true},  // dw 7x7
         {{2, 4, 7, 7}, {8, 4, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},        // stride 1 7x7
+        {{2, 1, 12, 12}, {5, 1, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, true, true},      // one channel
     };
     std::uint32_t seed = 900;
     for (const auto& c : cases) {
@@ -263,6 +264,7 @@ TEST(Conv, SameResultForAnyThreadCount) {
         {{3, 16, 19, 19}, {32, 1, 3, 3}, 16, 2, {1, 1, 1, 1}},
         {{5, 16, 7, 7}, {16, 1, 3, 3}, 16, 1, {1, 1, 1, 1}},  // narrow depthwise, many planes
         {{4, 16, 7, 7}, {24, 16, 3, 3}, 1, 1, {1, 1, 1, 1}},  // narrow stride 1 (im2col)
+        {{4, 1, 28, 28}, {16, 1, 3, 3}, 1, 1, {1, 1, 1, 1}},  // one input channel (direct)
     };
     for (const auto& c : cases) {
         const auto x = random_floats(static_cast<std::size_t>(dims_numel(c.xs)), 11);

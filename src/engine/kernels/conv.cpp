@@ -1,7 +1,8 @@
 // ONNX Conv-1/11 (fp32, NCHW, 1-D to 3-D) and com.microsoft FusedConv (Conv + Z + activation).
 // Paths chosen per call from the shapes:
-//  - depthwise (one input channel per output channel, group > 1): direct loops with the sums in
-//    vector registers, over a padded copy of each plane whose columns are split by W stride;
+//  - one input channel per group (depthwise, or a first layer on a single-channel image): direct
+//    loops with the sums in vector registers, over a padded copy of each plane whose columns are
+//    split by W stride;
 //  - a kernel larger than 1x1, output at least 8 wide, depth stride 1: a GEMM per group whose B
 //    rows are windows of the padded input laid out flat (gemm_shifted_b), each plane split into
 //    its stride phases so that any stride walks with step 1 (PhasedGrid); the output is computed
@@ -78,6 +79,35 @@ inline void copy_run_s2(float* out, const float* src, std::int64_t len) {
         simd::store4(out + l, __builtin_shuffle(a, b, v4i{0, 2, 4, 6}));
     }
     for (; l < len; ++l) out[l] = src[2 * l];
+}
+
+// out[0, n) = src[0, n) for any n: 8-float moves, the last one overlapping.
+inline void copy_row(float* out, const float* src, std::int64_t n) {
+    if (n <= BPacker::kPanel) {
+        copy_run(out, src, n);
+        return;
+    }
+    for (std::int64_t l = 0; l + 8 <= n; l += 8) std::memcpy(out + l, src + l, 8 * sizeof(float));
+    std::memcpy(out + n - 8, src + n - 8, 8 * sizeof(float));
+}
+
+// even[j] = src[2 j], odd[j] = src[2 j + 1] for the n floats of src: four pairs at a time from
+// two vector loads, the last four pairs overlapping the previous ones, reading no further than
+// src[n - 1]; an odd n leaves one last even element.
+inline void split_row2(const float* src, std::int64_t n, float* even, float* odd) {
+    typedef int v4i __attribute__((vector_size(16)));
+    auto four_pairs = [&](std::int64_t j) {
+        const simd::v4f a = simd::load4(src + 2 * j), b = simd::load4(src + 2 * j + 4);
+        simd::store4(even + j, __builtin_shuffle(a, b, v4i{0, 2, 4, 6}));
+        simd::store4(odd + j, __builtin_shuffle(a, b, v4i{1, 3, 5, 7}));
+    };
+    std::int64_t x = 0;  // first element not yet copied
+    if (n >= 8) {
+        for (std::int64_t j = 0; 2 * j + 8 <= n; j += 4) four_pairs(j);
+        four_pairs((n - 8) / 2);
+        x = (n - 8) / 2 * 2 + 8;
+    }
+    for (; x < n; ++x) (x % 2 ? odd : even)[x / 2] = src[x];
 }
 
 // The im2col matrix of one group: row (c, kd, kh, kw), column (image, output position) counted
@@ -454,7 +484,13 @@ AQUANT_DW_INLINE void dw_planes_impl(const DwArgs& a, std::int64_t begin, std::i
                     float* row = phased + ((d + p.pd0) * p.PH + h + p.ph0) * p.RL;
                     const float* s = src + (d * H + h) * W;
                     if (p.sw == 1) {
-                        for (std::int64_t x = 0; x < W; ++x) row[p.pw0 + x] = s[x];
+                        copy_row(row + p.pw0, s, W);
+                        continue;
+                    }
+                    if (p.sw == 2) {
+                        const bool even0 = p.phase_x0[0] == 0;
+                        split_row2(s, W, row + p.phase_at[even0 ? 0 : 1],
+                                   row + p.phase_at[even0 ? 1 : 0]);
                         continue;
                     }
                     const std::int64_t sw = p.sw;
@@ -735,7 +771,7 @@ public:
                                s.g.stride == decltype(s.g.stride){1, 1, 1} &&
                                s.g.pad_begin == decltype(s.g.pad_begin){} &&
                                s.g.pad_end == decltype(s.g.pad_end){};
-        if (s.cg == 1 && s.group > 1 && !pointwise) {
+        if (s.cg == 1 && !pointwise) {  // depthwise, or one input channel
             run_depthwise(s, x.data<float>(), w.data<float>(), bias, z, y.data<float>());
             return;
         }
