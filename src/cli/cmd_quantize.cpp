@@ -65,6 +65,7 @@ std::string estimator_names() {
 void finish(QuantizeFlags& f) {
     auto& o = f.opt;
     o.act_bits = parse_act_bits(f.act_bits);
+    o.int4_int8_compute = f.int4_compute == "int8";
     parse_granularity(f.granularity, o.weights);
     if (!f.size.empty()) o.size_bytes = parse_size(f.size);
     for (const auto& v : f.overrides) o.overrides.push_back(parse_override(v));
@@ -126,6 +127,13 @@ void add_quantize_options(CLI::App* cmd, QuantizeFlags& flags) {
     cmd->add_option("--max-opset", o.max_opset,
                     "Highest opset to write; below 21 INT4 is stored as INT8 (recorded)")
         ->check(CLI::Range(13, 21));
+    cmd->add_option("--int4-compute", f->int4_compute,
+                    "int8 (default): INT4 weights of layers with quantized activations also pass "
+                    "QuantizeLinear(int8)->DequantizeLinear, so that ONNX Runtime (no 4-bit "
+                    "kernels) runs them with int8 integer kernels, as aquant does; storage stays "
+                    "INT4. float: the INT4 DequantizeLinear alone (ORT computes those layers in "
+                    "float)")
+        ->check(CLI::IsMember({"int8", "float"}));
     cmd->add_option("--exclude", o.exclude, "Keep layers whose node name matches REGEX float");
     cmd->add_option("--override", f->overrides, "REGEX=BITS: weight bits for matching layers "
                                                 "(0 = float; later flags win)");

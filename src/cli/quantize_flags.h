@@ -17,6 +17,7 @@ struct QuantizeFlags {
     std::vector<std::string> overrides;
     std::string calib_path;
     std::string size;
+    std::string int4_compute = "int8";
 };
 
 /// Every quantize flag and the model positional (not --json, a global flag).

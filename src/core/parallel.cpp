@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -11,9 +12,27 @@
 namespace aquant {
 namespace {
 
+// Spins for at most kSpin waiting for `ready()` before the caller blocks on a condition variable:
+// parallel regions of a small model follow each other within microseconds, and a futex wake-up
+// costs more than the work of a chunk.
+constexpr std::chrono::microseconds kSpin{100};
+
+template <typename Ready>
+bool spin_until(Ready ready) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 1;; ++i) {
+        if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return false;
+    }
+}
+
 // The caller runs chunks too and returns as soon as every chunk is done: a worker that the OS
 // has not scheduled yet (another process on its core) never holds the caller up. A worker joins
 // a run only while it is open (job_ set), and the caller waits for the workers that joined.
+// Workers and caller spin briefly (spin_until) before they sleep.
 class Pool {
 public:
     explicit Pool(int n) { resize(n); }
@@ -24,7 +43,7 @@ public:
 
     void resize(int n) {
         stop();
-        stopping_ = false;
+        stopping_.store(false);
         for (int i = 1; i < std::max(1, n); ++i) workers_.emplace_back([this] { loop(); });
     }
 
@@ -38,14 +57,21 @@ public:
             next_.store(0);
             done_.store(0);
             error_ = nullptr;
-            ++generation_;
+            failed_.store(false);
+            generation_.fetch_add(1);
         }
         cv_.notify_all();
         work(job);
+        spin_until([this] { return done_.load() == chunks_ || failed_.load(); });
         std::unique_lock<std::mutex> g(m_);
         done_cv_.wait(g, [this] { return done_.load() == chunks_ || error_; });
         job_ = nullptr;  // closed: workers waking from now on skip this run
-        done_cv_.wait(g, [this] { return active_ == 0; });
+        if (active_.load() != 0) {
+            g.unlock();
+            spin_until([this] { return active_.load() == 0; });
+            g.lock();
+        }
+        done_cv_.wait(g, [this] { return active_.load() == 0; });
         if (error_) {
             std::exception_ptr e = error_;
             error_ = nullptr;
@@ -65,6 +91,7 @@ private:
             } catch (...) {
                 std::lock_guard<std::mutex> g(m_);
                 if (!error_) error_ = std::current_exception();
+                failed_.store(true);
                 next_.store(chunks_);
                 done_cv_.notify_all();
                 break;
@@ -80,25 +107,26 @@ private:
         std::uint64_t seen = 0;
         for (;;) {
             const std::function<void(std::int64_t)>* job = nullptr;
+            spin_until([&] { return stopping_.load() || generation_.load() != seen; });
             {
                 std::unique_lock<std::mutex> g(m_);
-                cv_.wait(g, [&] { return stopping_ || generation_ != seen; });
-                if (stopping_) return;
-                seen = generation_;
+                cv_.wait(g, [&] { return stopping_.load() || generation_.load() != seen; });
+                if (stopping_.load()) return;
+                seen = generation_.load();
                 if (!job_) continue;
                 job = job_;
-                ++active_;
+                active_.fetch_add(1);
             }
             work(*job);
             std::lock_guard<std::mutex> g(m_);
-            if (--active_ == 0) done_cv_.notify_all();
+            if (active_.fetch_sub(1) == 1) done_cv_.notify_all();
         }
     }
 
     void stop() {
         {
             std::lock_guard<std::mutex> g(m_);
-            stopping_ = true;
+            stopping_.store(true);
         }
         cv_.notify_all();
         for (auto& t : workers_) t.join();
@@ -112,10 +140,12 @@ private:
     std::int64_t chunks_ = 0;
     std::atomic<std::int64_t> next_{0};
     std::atomic<std::int64_t> done_{0};
-    int active_ = 0;              // workers inside work() for the open run, guarded by m_
+    // Changed under m_; atomic so that spinning threads may read them without it.
+    std::atomic<int> active_{0};  // workers inside work() for the open run
+    std::atomic<bool> failed_{false};
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<bool> stopping_{false};
     std::exception_ptr error_;    // first exception of the run, guarded by m_
-    std::uint64_t generation_ = 0;
-    bool stopping_ = false;
 };
 
 int default_threads() {

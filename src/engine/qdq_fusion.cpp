@@ -87,12 +87,57 @@ std::string match_input(const Graph& g, const Node& dq, Match* m) {
     return "";
 }
 
+// Whether constants a and b are present and equal (the same value, or the same contents).
+bool same_constant(const Graph& g, ValueId a, ValueId b) {
+    if (a == b) return a.valid();
+    const Tensor* ta = g.constant(a);
+    const Tensor* tb = g.constant(b);
+    return ta && tb && ta->same_as(*tb);
+}
+
+// Whether the zero point input `z` of a Q/DQ node is absent or all zeros.
+bool zero_or_absent(const Graph& g, ValueId z) {
+    if (!z.valid()) return true;
+    const Tensor* t = g.constant(z);
+    if (!t) return false;
+    for (std::int64_t i = 0; i < t->numel(); ++i) {
+        if (t->get_f64(i) != 0) return false;
+    }
+    return true;
+}
+
+// INT4 weights requantized to int8 (INT4 -> DequantizeLinear -> QuantizeLinear(int8) ->
+// DequantizeLinear, qdq::ExportPlan::int4_int8_compute): when all three use the same scale and
+// axis and zero points of 0, the int8 codes equal the INT4 codes, so the inner DequantizeLinear
+// stands for the outer one. Returns it, or `dq` itself when the chain is not there.
+const Node* int4_source(const Graph& g, const Node* dq) {
+    const Node* q = producer_of(g, input_or_invalid(*dq, 0));
+    if (!q || !is_op(*q, "QuantizeLinear")) return dq;
+    const Node* inner = producer_of(g, input_or_invalid(*q, 0));
+    if (!inner || !is_op(*inner, "DequantizeLinear")) return dq;
+    const Tensor* w = g.constant(input_or_invalid(*inner, 0));
+    if (!w || !dtype_is_4bit(w->dtype())) return dq;
+    const ValueId s = input_or_invalid(*dq, 1);
+    const bool same = same_constant(g, s, input_or_invalid(*q, 1)) &&
+                      same_constant(g, s, input_or_invalid(*inner, 1)) &&
+                      zero_or_absent(g, input_or_invalid(*dq, 2)) &&
+                      zero_or_absent(g, input_or_invalid(*q, 2)) &&
+                      zero_or_absent(g, input_or_invalid(*inner, 2)) &&
+                      dq->attr_int("axis", 1) == q->attr_int("axis", 1) &&
+                      dq->attr_int("axis", 1) == inner->attr_int("axis", 1) &&
+                      dq->attr_int("block_size", 0) == 0 && q->attr_int("block_size", 0) == 0 &&
+                      inner->attr_int("block_size", 0) == 0;
+    return same ? inner : dq;
+}
+
 // The weight side: DequantizeLinear(constant W_q) on input 1, per tensor or per channel along
-// `axis` (of a weight of rank `rank`), with `channels` output channels.
+// `axis` (of a weight of rank `rank`), with `channels` output channels; INT4 codes requantized
+// to int8 (int4_source) are taken at their INT4 source.
 std::string match_weight(const Graph& g, const Node& layer, std::int64_t axis,
                          std::size_t want_rank, Match* m, std::int64_t* channels) {
-    const Node* dq = producer_of(g, input_or_invalid(layer, 1));
-    if (!dq || !is_op(*dq, "DequantizeLinear")) return "weight is not a DequantizeLinear output";
+    const Node* outer = producer_of(g, input_or_invalid(layer, 1));
+    if (!outer || !is_op(*outer, "DequantizeLinear")) return "weight is not a DequantizeLinear output";
+    const Node* dq = int4_source(g, outer);
     const Tensor* w = g.constant(input_or_invalid(*dq, 0));
     if (!w) return "weight DequantizeLinear does not read a constant";
     const DType t = w->dtype();
@@ -116,7 +161,7 @@ std::string match_weight(const Graph& g, const Node& layer, std::int64_t axis,
         }
         m->per_channel = true;
     }
-    m->dq_w_out = dq->outputs[0];
+    m->dq_w_out = outer->outputs[0];
     m->w_q = dq->inputs[0];
     m->w_type = t;
     m->s_w = dq->inputs[1];
@@ -279,8 +324,8 @@ void write_fused(Graph& g, ir::GraphPatch& patch, const Match& m, QdqFusionRepor
     patch.add_node(std::move(f));
 }
 
-// Removes DequantizeLinear / Constant nodes among the producers of `values` whose outputs are no
-// longer used, then their own DequantizeLinear / Constant producers, and so on.
+// Removes DequantizeLinear / QuantizeLinear / Constant nodes among the producers of `values`
+// whose outputs are no longer used, then their own such producers, and so on.
 int remove_dead_producers(Graph& g, std::vector<ValueId> values) {
     int removed = 0;
     while (!values.empty()) {
@@ -291,7 +336,10 @@ int remove_dead_producers(Graph& g, std::vector<ValueId> values) {
             const NodeId id = g.producer(v);
             if (!id.valid() || queued.count(id.index)) continue;
             const Node& n = g.node(id);
-            if (!is_op(n, "DequantizeLinear") && !is_op(n, "Constant")) continue;
+            if (!is_op(n, "DequantizeLinear") && !is_op(n, "QuantizeLinear") &&
+                !is_op(n, "Constant")) {
+                continue;
+            }
             const bool used = std::any_of(n.outputs.begin(), n.outputs.end(), [&](ValueId o) {
                 return o.valid() && (!g.consumers(o).empty() || is_graph_output(g, o));
             });

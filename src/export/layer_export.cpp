@@ -117,8 +117,14 @@ LayerRecord export_layer(LayerExportContext& ctx, const ir::Layer& layer, int bi
     const quant::QuantizedWeight qw = quant::quantize_weight(
         w, bits, ctx.plan.weights, {layout.channel_axis, layout.reduction_axis}, storage);
     const std::string wname = g.value(layer.weight).name;
-    ctx.patch.set_input(layer.node, static_cast<std::size_t>(layer.weight_input),
-                        add_dequantized_constant(ctx.patch, wname, qw.codes, qw.params));
+    ir::ValueId wscale;
+    ir::ValueId wdq = add_dequantized_constant(ctx.patch, wname, qw.codes, qw.params, &wscale);
+    if (dtype_is_4bit(qw.codes.dtype()) && ctx.plan.int4_int8_compute && ctx.plan.act_bits != 0 &&
+        qw.params.scheme.granularity != quant::Granularity::kBlock) {
+        wdq = add_int8_requantization(ctx.patch, wname, wdq, wscale, qw.params);
+        ++ctx.int8_requantized;
+    }
+    ctx.patch.set_input(layer.node, static_cast<std::size_t>(layer.weight_input), wdq);
 
     LayerRecord r = float_layer_record(g, layer);
     r.weight_bits = bits;

@@ -16,6 +16,7 @@ struct LayerExportContext {
     const ExportPlan& plan;
     bool int4_as_int8 = false;  // the opset has no INT4: store b <= 4 codes as INT8
     std::vector<Decision>& decisions;
+    int int8_requantized = 0;  // INT4 weights given the int8 chain (ExportPlan::int4_int8_compute)
 };
 
 /// The record of a layer kept in float.

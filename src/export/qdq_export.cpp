@@ -159,6 +159,14 @@ ExportResult export_qdq(ir::Model& model, const ExportPlan& plan) {
         result.layers.push_back(bits == 0 ? detail::float_layer_record(g, l)
                                           : detail::export_layer(lctx, l, bits));
     }
+    if (lctx.int8_requantized > 0) {
+        result.decisions.push_back(
+            {"int4-int8-compute", "",
+             std::to_string(lctx.int8_requantized) +
+                 " INT4 weights also pass QuantizeLinear(int8) -> DequantizeLinear, which ONNX "
+                 "Runtime folds into int8 weights for its integer kernels (stored as INT4; "
+                 "--int4-compute float leaves the chain out)"});
+    }
     for (const std::string& name : tensors) {
         detail::insert_activation_pair(g, patch, *g.find_value(name),
                                        plan.activation_params.at(name));

@@ -32,9 +32,11 @@ bool is_graph_output(const ir::Graph& g, ir::ValueId v) {
 }  // namespace
 
 ir::ValueId add_dequantized_constant(ir::GraphPatch& patch, const std::string& base,
-                                     const Tensor& codes, const quant::QuantParams& params) {
+                                     const Tensor& codes, const quant::QuantParams& params,
+                                     ir::ValueId* scale) {
     const ir::ValueId q = patch.add_initializer(base + "_quantized", codes);
     const ir::ValueId s = patch.add_initializer(base + "_scale", quant::scale_tensor(params));
+    if (scale) *scale = s;
     const ir::ValueId z = patch.add_initializer(base + "_zero_point",
                                                 quant::zero_point_tensor(params, codes.dtype()));
     const ir::ValueId out = patch.add_value(base + "_DequantizeLinear_Output");
@@ -45,6 +47,24 @@ ir::ValueId add_dequantized_constant(ir::GraphPatch& patch, const std::string& b
     if (params.scheme.granularity == quant::Granularity::kBlock) {
         dq.attributes.push_back(int_attr("block_size", params.scheme.block_size));
     }
+    patch.add_node(std::move(dq));
+    return out;
+}
+
+ir::ValueId add_int8_requantization(ir::GraphPatch& patch, const std::string& base,
+                                    ir::ValueId dq_out, ir::ValueId s,
+                                    const quant::QuantParams& params) {
+    const ir::ValueId z = patch.add_initializer(
+        base + "_int8_zero_point", quant::zero_point_tensor(params, DType::kI8));
+    const ir::ValueId q_out = patch.add_value(base + "_int8");
+    const ir::ValueId out = patch.add_value(base + "_int8_DequantizeLinear_Output");
+    ir::Node q = make_node("QuantizeLinear", base + "_int8_QuantizeLinear", {dq_out, s, z}, q_out);
+    ir::Node dq = make_node("DequantizeLinear", base + "_int8_DequantizeLinear", {q_out, s, z}, out);
+    if (params.scheme.granularity == quant::Granularity::kChannel) {
+        q.attributes.push_back(int_attr("axis", params.scheme.axis));
+        dq.attributes.push_back(int_attr("axis", params.scheme.axis));
+    }
+    patch.add_node(std::move(q));
     patch.add_node(std::move(dq));
     return out;
 }

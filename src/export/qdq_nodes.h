@@ -11,9 +11,20 @@
 namespace aquant::qdq::detail {
 
 /// Adds initializers `<base>_quantized`, `<base>_scale`, `<base>_zero_point` and a
-/// DequantizeLinear node (axis / block_size from the params' scheme); returns its output.
+/// DequantizeLinear node (axis / block_size from the params' scheme); returns its output, and the
+/// scale initializer in *scale when given.
 ir::ValueId add_dequantized_constant(ir::GraphPatch& patch, const std::string& base,
-                                     const Tensor& codes, const quant::QuantParams& params);
+                                     const Tensor& codes, const quant::QuantParams& params,
+                                     ir::ValueId* scale = nullptr);
+
+/// After the DequantizeLinear `dq_out` of INT4 codes (per tensor or per channel, zero point 0,
+/// scale initializer `scale`): QuantizeLinear to int8 with the same scale, axis and zero point
+/// values, then DequantizeLinear back; returns the second DequantizeLinear's output. Exact
+/// (every INT4 code is an int8 code); ONNX Runtime folds the chain into int8 weights for its
+/// integer kernels.
+ir::ValueId add_int8_requantization(ir::GraphPatch& patch, const std::string& base,
+                                    ir::ValueId dq_out, ir::ValueId scale,
+                                    const quant::QuantParams& params);
 
 /// The same for an int32 bias: scale of one value (per tensor) or one per element (axis 0).
 ir::ValueId add_dequantized_bias(ir::GraphPatch& patch, const std::string& base,

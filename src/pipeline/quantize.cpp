@@ -220,6 +220,7 @@ std::string quantize_command_line(const QuantizeOptions& o) {
     os << " --calib-samples " << o.calib_samples;
     append_data_flags(os, "--eval", o.eval);
     if (o.max_opset) os << " --max-opset " << o.max_opset;
+    if (!o.int4_int8_compute) os << " --int4-compute float";
     for (const auto& e : o.exclude) os << " --exclude '" << e << "'";
     for (const auto& [re, bits] : o.overrides) os << " --override '" << re << "=" << bits << "'";
     if (o.seed) os << " --seed " << *o.seed;

@@ -60,6 +60,7 @@ void set_plan_options(qdq::ExportPlan& plan, const QuantizeOptions& o) {
     plan.act_bits = o.act_bits;
     plan.weights = o.weights;
     plan.max_opset = o.max_opset;
+    plan.int4_int8_compute = o.int4_int8_compute;
     plan.activation_range = o.act_range;
 }
 

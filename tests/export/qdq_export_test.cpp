@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "aquant/engine/qdq_fusion.h"
 #include "aquant/export/qdq_export.h"
 #include "aquant/export/weight_quant.h"
 #include "aquant/io/onnx_reader.h"
@@ -187,6 +188,82 @@ TEST(QdqExport, Int4IsPackedAndSurvivesAWriteReadRoundTrip) {
     EXPECT_TRUE(again.same_as(codes));
     auto twice = io::read_model_from_bytes(io::serialize_model(*back), "w4.onnx");
     EXPECT_TRUE(init(*twice->graph, "conv.w_quantized").same_as(codes));
+}
+
+// INT4 weights of layers with quantized activations pass QuantizeLinear(int8) ->
+// DequantizeLinear (ExportPlan::int4_int8_compute) so that ONNX Runtime runs them with int8
+// kernels. The chain is exact: the model computes the same outputs with and without it, as
+// written (float QDQ simulation) and fused into integer kernels, where aquant reads the INT4
+// codes through it.
+TEST(QdqExport, Int4WeightsGetAnExactInt8ChainForOnnxRuntime) {
+    auto base = conv_gemm_model(21);
+    auto chained = testing::copy_model(*base);
+    auto plain = testing::copy_model(*base);
+    ExportPlan plan = plan_for(*base->graph, 4);
+    const ExportResult rc = export_qdq(*chained, plan);
+    plan.int4_int8_compute = false;
+    export_qdq(*plain, plan);
+    const ir::Graph& g = *chained->graph;
+    // Structure: layer <- DQ(int8) <- Q(int8) <- DQ(INT4 codes), one scale initializer.
+    for (const char* layer : {"conv", "fc"}) {
+        const ir::Node* n = nullptr;
+        for (const ir::Node& node : g.nodes()) {
+            if (node.name == layer) n = &node;
+        }
+        ASSERT_NE(n, nullptr) << layer;
+        const ir::Node* dq8 = producer_of(g, n->inputs[1]);
+        ASSERT_TRUE(dq8 && dq8->op_type == "DequantizeLinear") << layer;
+        const ir::Node* q8 = producer_of(g, dq8->inputs[0]);
+        ASSERT_TRUE(q8 && q8->op_type == "QuantizeLinear") << layer;
+        const ir::Node* dq4 = producer_of(g, q8->inputs[0]);
+        ASSERT_TRUE(dq4 && dq4->op_type == "DequantizeLinear") << layer;
+        EXPECT_EQ(g.constant(dq4->inputs[0])->dtype(), DType::kI4) << layer;
+        EXPECT_EQ(g.constant(q8->inputs[2])->dtype(), DType::kI8) << layer;
+        EXPECT_EQ(q8->inputs[1], dq4->inputs[1]) << layer;   // the same scale initializer
+        EXPECT_EQ(dq8->inputs[1], dq4->inputs[1]) << layer;
+        EXPECT_EQ(q8->attr_int("axis", 1), dq4->attr_int("axis", 1)) << layer;
+    }
+    int chain_decisions = 0;
+    for (const Decision& d : rc.decisions) {
+        if (d.kind == "int4-int8-compute") {
+            ++chain_decisions;
+            EXPECT_THAT(d.what, HasSubstr("2 INT4 weights"));
+        }
+    }
+    EXPECT_EQ(chain_decisions, 1);
+    EXPECT_EQ(nodes_of(*plain->graph, "QuantizeLinear").size() + 2,
+              nodes_of(g, "QuantizeLinear").size());
+
+    // Same outputs, float simulation and integer kernels.
+    const Tensor x = random_tensor({2, 3, 6, 6}, 7);
+    EXPECT_TRUE(testing::run_model(chained, {{"x", x}})[0].same_as(
+        testing::run_model(plain, {{"x", x}})[0]));
+    const engine::QdqFusionReport fc = engine::fuse_qdq(*chained);
+    const engine::QdqFusionReport fp = engine::fuse_qdq(*plain);
+    ASSERT_EQ(fc.fused.size(), 2u) << fc.summary();
+    ASSERT_EQ(fp.fused.size(), 2u) << fp.summary();
+    for (const auto& f : fc.fused) EXPECT_EQ(f.weight_type, "int4") << f.node;
+    // Nothing of the chain is left to run.
+    EXPECT_TRUE(nodes_of(*chained->graph, "DequantizeLinear").size() ==
+                nodes_of(*plain->graph, "DequantizeLinear").size());
+    EXPECT_TRUE(testing::run_model(chained, {{"x", x}})[0].same_as(
+        testing::run_model(plain, {{"x", x}})[0]));
+
+    // No chain for weight-only plans, INT8 weights, or INT4 stored as INT8 (--max-opset 17).
+    auto wo = testing::copy_model(*base);
+    ExportPlan plan_wo = plan_for(*wo->graph, 4);
+    plan_wo.act_bits = 0;
+    plan_wo.activation_params.clear();
+    export_qdq(*wo, plan_wo);
+    EXPECT_TRUE(nodes_of(*wo->graph, "QuantizeLinear").empty());
+    auto w8 = testing::copy_model(*base);
+    export_qdq(*w8, plan_for(*w8->graph, 8));
+    EXPECT_EQ(nodes_of(*w8->graph, "QuantizeLinear").size(), 4u);  // activations only
+    auto m17 = conv_gemm_model(17);
+    ExportPlan plan17 = plan_for(*m17->graph, 4);
+    plan17.max_opset = 17;
+    export_qdq(*m17, plan17);
+    EXPECT_EQ(nodes_of(*m17->graph, "QuantizeLinear").size(), 4u);
 }
 
 TEST(QdqExport, Int4NeedsOpset21OrAnExplicitMaxOpset) {

@@ -8,7 +8,9 @@
 //   output keeps its name (the producer writes to a renamed value that the pair reads).
 // - Weights: quant/weight.h; stored codes -> DequantizeLinear -> the layer (no QuantizeLinear).
 //   INT8 at opset >= 13; INT4 (b <= 4) needs opset 21, else with max_opset set below 21 it is
-//   stored as INT8 and recorded as a decision. Per-block scales need opset 21.
+//   stored as INT8 and recorded as a decision. Per-block scales need opset 21. INT4 weights of
+//   layers with quantized activations get a QuantizeLinear(int8) -> DequantizeLinear after their
+//   DequantizeLinear (ExportPlan::int4_int8_compute), for ONNX Runtime's integer kernels.
 // - Bias (Conv, ConvTranspose, Gemm with alpha = beta = 1): int32 codes -> DequantizeLinear with
 //   scale s_in * s_w, when the layer's input is quantized and the weight is per tensor or per
 //   channel; otherwise the bias stays float (recorded for block scales and Gemm alpha/beta).
@@ -37,6 +39,13 @@ struct ExportPlan {
     std::map<std::string, quant::QuantParams> activation_params;
     /// 0: no limit. Below 21: INT4 weights are stored as INT8 (recorded).
     int max_opset = 0;
+    /// INT4 weights (per tensor or per channel) of layers with quantized activations are written
+    /// as INT4 -> DequantizeLinear -> QuantizeLinear(int8) -> DequantizeLinear: the stored codes
+    /// stay INT4, and ONNX Runtime, which has no integer kernel for 4-bit weights, folds the
+    /// chain into int8 weights and runs the layer with its integer kernels (QLinearConv, QGemm,
+    /// QLinearMatMul) instead of in float. The chain is exact (INT4 codes fit int8). false: the
+    /// INT4 DequantizeLinear alone.
+    bool int4_int8_compute = true;
     /// How activation_params were calibrated ("mmse", ...): recorded in the plan, not used.
     std::string activation_range;
 };

@@ -62,6 +62,7 @@ struct QuantizeOptions {
     bool evaluate = true;
     std::int64_t batch = 64;
     int max_opset = 0;  // 0 = no limit
+    bool int4_int8_compute = true;  // qdq::ExportPlan::int4_int8_compute
     std::vector<std::string> exclude;                   // ECMAScript regexes on node names
     std::vector<std::pair<std::string, int>> overrides;  // (regex, bits; 0 = float)
     std::string report_path;                            // .json
