@@ -607,50 +607,15 @@ AQUANT_DW_INLINE void linear_run(const float* src, float* dst, const float* z, f
     }
 }
 
-using LinearRunFn = void (*)(const float*, float*, const float*, float, float, float,
-                             std::int64_t);
-
-template <Epilogue::Act kAct>
-void linear_run_generic(const float* src, float* dst, const float* z, float b, float lo, float hi,
-                        std::int64_t len) {
-    linear_run<kAct>(src, dst, z, b, lo, hi, len);
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-template <Epilogue::Act kAct>
-__attribute__((target("avx2"))) void linear_run_avx2(const float* src, float* dst, const float* z,
-                                                     float b, float lo, float hi,
-                                                     std::int64_t len) {
-    linear_run<kAct>(src, dst, z, b, lo, hi, len);
-}
-#endif
-
-template <Epilogue::Act kAct>
-LinearRunFn linear_run_for() {
-#if defined(__x86_64__) || defined(__i386__)
-    return __builtin_cpu_supports("avx2") ? linear_run_avx2<kAct> : linear_run_generic<kAct>;
-#else
-    return linear_run_generic<kAct>;
-#endif
-}
-
-// dst[l] = act(src[l] + b + z[l]) (z may be null; src may be dst).
+// dst[l] = act(src[l] + b + z[l]) for any activation, one by one (z may be null; src may be
+// dst).
 void epilogue_run(const Epilogue& ep, const float* src, float* dst, const float* z, float b,
                   std::int64_t len) {
-    using Act = Epilogue::Act;
-    static const LinearRunFn fns[3] = {linear_run_for<Act::kNone>(), linear_run_for<Act::kRelu>(),
-                                       linear_run_for<Act::kClip>()};
-    switch (ep.act) {
-        case Act::kNone: fns[0](src, dst, z, b, ep.a, ep.b, len); return;
-        case Act::kRelu: fns[1](src, dst, z, b, ep.a, ep.b, len); return;
-        case Act::kClip: fns[2](src, dst, z, b, ep.a, ep.b, len); return;
-        default:
-            for (std::int64_t i = 0; i < len; ++i) dst[i] = z ? src[i] + b + z[i] : src[i] + b;
-            finish(ep, dst, nullptr, len);
-    }
+    for (std::int64_t i = 0; i < len; ++i) dst[i] = z ? src[i] + b + z[i] : src[i] + b;
+    finish(ep, dst, nullptr, len);
 }
 
-// A finished GEMM strip of a Conv (rows [r0, r1) of one group, at most one 16-column panel)
+// A finished GEMM strip of a Conv (rows [r0, r1) of one group, columns of one or more images)
 // written to y with bias, Z and a piecewise-linear activation: tile row r - r0, columns
 // [off, off + len) of run u go to image u.n, output positions [u.p, u.p + len).
 struct StripRun {
@@ -669,8 +634,10 @@ struct StripArgs {
     float lo, hi;
 };
 
-template <Epilogue::Act kAct>
-AQUANT_DW_INLINE void write_strip(const StripArgs& a) {
+// run(src, dst, z, bias, len) for every row and run of the strip, row by row (each output plane
+// written as one sequence of runs).
+template <typename Run>
+AQUANT_DW_INLINE void for_each_run(const StripArgs& a, Run run) {
     for (std::int64_t r = a.r0; r < a.r1; ++r) {
         const std::int64_t oc = a.grp * a.mg + r;
         const float b = a.bias ? a.bias[oc] : 0.0f;
@@ -678,10 +645,16 @@ AQUANT_DW_INLINE void write_strip(const StripArgs& a) {
         for (int i = 0; i < a.nruns; ++i) {
             const StripRun& u = a.runs[i];
             const std::int64_t at = (u.n * a.M + oc) * a.P + u.p;
-            linear_run<kAct>(src + u.off, a.y + at, a.z ? a.z + at : nullptr, b, a.lo, a.hi,
-                             u.len);
+            run(src + u.off, a.y + at, a.z ? a.z + at : nullptr, b, u.len);
         }
     }
+}
+
+template <Epilogue::Act kAct>
+AQUANT_DW_INLINE void write_strip(const StripArgs& a) {
+    for_each_run(a, [&](const float* src, float* dst, const float* z, float b, std::int64_t len) {
+        linear_run<kAct>(src, dst, z, b, a.lo, a.hi, len);
+    });
 }
 
 using StripFn = void (*)(const StripArgs&);
@@ -719,16 +692,9 @@ void write_strip_any(const Epilogue& ep, const StripArgs& a) {
         case Act::kClip: fns[2](a); return;
         default: break;
     }
-    for (std::int64_t r = a.r0; r < a.r1; ++r) {
-        const std::int64_t oc = a.grp * a.mg + r;
-        const float b = a.bias ? a.bias[oc] : 0.0f;
-        const float* src = a.tile + (r - a.r0) * a.ldc;
-        for (int i = 0; i < a.nruns; ++i) {
-            const StripRun& u = a.runs[i];
-            const std::int64_t at = (u.n * a.M + oc) * a.P + u.p;
-            epilogue_run(ep, src + u.off, a.y + at, a.z ? a.z + at : nullptr, b, u.len);
-        }
-    }
+    for_each_run(a, [&](const float* src, float* dst, const float* z, float b, std::int64_t len) {
+        epilogue_run(ep, src, dst, z, b, len);
+    });
 }
 
 class Conv final : public Kernel {
@@ -892,7 +858,11 @@ private:
         // Slack: the last tile of the last image reads up to a panel past the buffer.
         constexpr std::int64_t kSlack = 2 * BPacker::kPanel;
         const std::int64_t panel = BPacker::kPanel;
-        const std::int64_t nb = (V + kColumnBlock - 1) / kColumnBlock;
+        // One image: at least a block per thread (of 64 columns or more), so that small planes
+        // are split too; a column's sum does not depend on the blocks, so neither do results.
+        const std::int64_t per_thread =
+            s.n == 1 ? std::min<std::int64_t>(num_threads(), (V + 63) / 64) : 1;
+        const std::int64_t nb = std::max((V + kColumnBlock - 1) / kColumnBlock, per_thread);
         const std::int64_t bv = ((V + nb - 1) / nb + panel - 1) / panel * panel;
         const std::int64_t blocks = (V + bv - 1) / bv;
         const std::int64_t* offs = offsets.data();
