@@ -184,13 +184,9 @@ std::string match_bias(const Graph& g, ValueId b, std::int64_t channels, Match* 
         return "bias DequantizeLinear does not read a constant int32 [" +
                std::to_string(channels) + "]";
     }
-    if (const Tensor* z = g.constant(input_or_invalid(*dq, 2))) {
-        for (std::int64_t i = 0; i < z->numel(); ++i) {
-            if (z->get_f64(i) != 0) return "bias zero point is not 0";
-        }
-    } else if (dq->has_input(2)) {
-        return "bias zero point is not a constant";
-    }
+    const ValueId zb = input_or_invalid(*dq, 2);
+    if (zb.valid() && !g.constant(zb)) return "bias zero point is not a constant";
+    if (!zero_or_absent(g, zb)) return "bias zero point is not 0";
     const Tensor* sb = g.constant(input_or_invalid(*dq, 1));
     const Tensor* sx = g.constant(m->s_x);
     const Tensor* sw = g.constant(m->s_w);

@@ -69,15 +69,22 @@ inline void copy_run(float* out, const float* src, std::int64_t len) {
     }
 }
 
-// out[l] = src[2 l] for l < len: four at a time from two vector loads (the even lanes), reading
-// no further than src[2 (len - 1)].
+// The even (odd) elements of src[0, 8): src[0], src[2], src[4], src[6] (src[1], ..., src[7]).
+typedef int v4i __attribute__((vector_size(16)));
+
+inline simd::v4f evens4(const float* src) {
+    return __builtin_shuffle(simd::load4(src), simd::load4(src + 4), v4i{0, 2, 4, 6});
+}
+
+inline simd::v4f odds4(const float* src) {
+    return __builtin_shuffle(simd::load4(src), simd::load4(src + 4), v4i{1, 3, 5, 7});
+}
+
+// out[l] = src[2 l] for l < len: four at a time (evens4), reading no further than
+// src[2 (len - 1)].
 inline void copy_run_s2(float* out, const float* src, std::int64_t len) {
-    typedef int v4i __attribute__((vector_size(16)));
     std::int64_t l = 0;
-    for (; l + 4 < len; l += 4) {
-        const simd::v4f a = simd::load4(src + 2 * l), b = simd::load4(src + 2 * l + 4);
-        simd::store4(out + l, __builtin_shuffle(a, b, v4i{0, 2, 4, 6}));
-    }
+    for (; l + 4 < len; l += 4) simd::store4(out + l, evens4(src + 2 * l));
     for (; l < len; ++l) out[l] = src[2 * l];
 }
 
@@ -95,11 +102,9 @@ inline void copy_row(float* out, const float* src, std::int64_t n) {
 // two vector loads, the last four pairs overlapping the previous ones, reading no further than
 // src[n - 1]; an odd n leaves one last even element.
 inline void split_row2(const float* src, std::int64_t n, float* even, float* odd) {
-    typedef int v4i __attribute__((vector_size(16)));
     auto four_pairs = [&](std::int64_t j) {
-        const simd::v4f a = simd::load4(src + 2 * j), b = simd::load4(src + 2 * j + 4);
-        simd::store4(even + j, __builtin_shuffle(a, b, v4i{0, 2, 4, 6}));
-        simd::store4(odd + j, __builtin_shuffle(a, b, v4i{1, 3, 5, 7}));
+        simd::store4(even + j, evens4(src + 2 * j));
+        simd::store4(odd + j, odds4(src + 2 * j));
     };
     std::int64_t x = 0;  // first element not yet copied
     if (n >= 8) {
@@ -189,37 +194,11 @@ private:
     std::int64_t col0_;
 };
 
-// x with its padding written out as zeros: [planes, D + pads, H + pads, W + pads] in `out`;
-// returns the geometry of a conv over the padded input (no padding, same output).
-Geometry pad_input(const float* x, std::int64_t planes, const Geometry& g, float* out) {
-    Geometry p = g;
-    for (std::size_t a = 0; a < spatial::kMaxRank; ++a) {
-        p.in[a] = g.in[a] + g.pad_begin[a] + g.pad_end[a];
-        p.pad_begin[a] = p.pad_end[a] = 0;
-    }
-    const std::int64_t D = g.in[0], H = g.in[1], W = g.in[2];
-    const std::int64_t PH = p.in[1], PW = p.in[2];
-    parallel_for(planes, 16, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t i = begin; i < end; ++i) {
-            float* dst = out + i * p.in_size();
-            const float* src = x + i * g.in_size();
-            std::fill(dst, dst + p.in_size(), 0.0f);
-            for (std::int64_t d = 0; d < D; ++d) {
-                for (std::int64_t h = 0; h < H; ++h) {
-                    std::copy(src + (d * H + h) * W, src + (d * H + h + 1) * W,
-                              dst + ((d + g.pad_begin[0]) * PH + h + g.pad_begin[1]) * PW +
-                                  g.pad_begin[2]);
-                }
-            }
-        }
-    });
-    return p;
-}
-
 // The grid run_flat computes on: x with its padding written out and each padded plane split into
 // stride[1] x stride[2] phases (rows r with r % sh = a, columns c with c % sw = b, in order), so
-// that a window tap of any H/W stride walks its phase with step 1. Stride 1: one phase, the
-// padded plane itself. Depth is padded but not split (run_flat takes depth stride 1 only).
+// that a window tap of any H/W stride walks its phase with step 1. Stride 1, or split false: one
+// phase, the padded plane itself. Depth is padded but not split (run_flat takes depth stride 1
+// only).
 struct PhasedGrid {
     std::int64_t sh = 1, sw = 1;   // phases per axis
     std::int64_t PD = 0;           // padded depth
@@ -227,8 +206,10 @@ struct PhasedGrid {
     std::int64_t phase = 0;        // floats of one phase (PD * PH * PW)
     std::int64_t plane = 0;        // floats of one channel (sh * sw phases)
 
-    explicit PhasedGrid(const Geometry& g)
-        : sh(g.stride[1]), sw(g.stride[2]), PD(g.in[0] + g.pad_begin[0] + g.pad_end[0]) {
+    explicit PhasedGrid(const Geometry& g, bool split = true)
+        : sh(split ? g.stride[1] : 1),
+          sw(split ? g.stride[2] : 1),
+          PD(g.in[0] + g.pad_begin[0] + g.pad_end[0]) {
         PH = (g.in[1] + g.pad_begin[1] + g.pad_end[1] + sh - 1) / sh;
         PW = (g.in[2] + g.pad_begin[2] + g.pad_end[2] + sw - 1) / sw;
         phase = PD * PH * PW;
@@ -276,6 +257,18 @@ void pad_phased(const float* x, std::int64_t planes, const Geometry& g, const Ph
     });
 }
 
+// x with its padding written out as zeros: [planes, D + pads, H + pads, W + pads] in `out`;
+// returns the geometry of a conv over the padded input (no padding, same output).
+Geometry pad_input(const float* x, std::int64_t planes, const Geometry& g, float* out) {
+    pad_phased(x, planes, g, PhasedGrid(g, /*split=*/false), out);
+    Geometry p = g;
+    for (std::size_t a = 0; a < spatial::kMaxRank; ++a) {
+        p.in[a] = g.in[a] + g.pad_begin[a] + g.pad_end[a];
+        p.pad_begin[a] = p.pad_end[a] = 0;
+    }
+    return p;
+}
+
 // What FusedConv applies to each output after the bias: y = act(conv + Z).
 struct Epilogue {
     enum class Act { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kHardSigmoid };
@@ -292,20 +285,12 @@ struct Epilogue {
 // for the baseline ISA (multiply, then add) and with AVX2 + FMA (the same sums in the same order,
 // contracted into fused multiply-adds), so the two differ by float rounding only, as the GEMM's
 // micro-kernels do; each gives the same result for any thread count.
-#define AQUANT_DW_INLINE inline __attribute__((always_inline))
+#define AQUANT_DW_INLINE AQUANT_SIMD_INLINE
 
-typedef float v8f __attribute__((vector_size(32)));
-
-AQUANT_DW_INLINE v8f load8(const float* p) {
-    v8f v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-AQUANT_DW_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
-
-// Scalar-vector arithmetic broadcasts the scalar (a single vbroadcastss with AVX2).
-AQUANT_DW_INLINE v8f splat8(float x) { return v8f{} + x; }
+using simd::load8;
+using simd::splat8;
+using simd::store8;
+using simd::v8f;
 
 // Extra zero floats after the phased plane: blocks of narrow rows read up to 8 floats past a
 // row's end.
@@ -418,7 +403,7 @@ AQUANT_DW_INLINE void dw_blocks(const float* in, const DwPlan& p, const float* w
         const float* i2 = in + bi[b2];
         const float* i3 = in + bi[b3];
         v8f a0 = splat8(bias), a1 = a0, a2 = a0, a3 = a0;
-        if (kTaps > 0) {  // weights and offsets held in registers across the blocks
+        if constexpr (kTaps > 0) {  // weights and offsets held in registers across the blocks
             for (int t = 0; t < kTaps; ++t) {
                 a0 += wk[t] * load8(i0 + ok[t]);
                 a1 += wk[t] * load8(i1 + ok[t]);

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "simd.h"
+
 // The 32-byte vectors never cross a call boundary (their users are always_inline), so GCC's
 // note about their ABI in non-AVX code does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -11,20 +13,13 @@
 namespace aquant::engine {
 namespace {
 
-#define AQUANT_VM_INLINE inline __attribute__((always_inline))
+#define AQUANT_VM_INLINE AQUANT_SIMD_INLINE
 
-typedef float v8f __attribute__((vector_size(32)));
+using simd::load8;
+using simd::splat8;
+using simd::store8;
+using simd::v8f;
 typedef std::int32_t v8i __attribute__((vector_size(32)));
-
-AQUANT_VM_INLINE v8f load8(const float* p) {
-    v8f v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-AQUANT_VM_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof(v)); }
-
-AQUANT_VM_INLINE v8f splat8(float x) { return v8f{} + x; }
 
 AQUANT_VM_INLINE v8f as_float(v8i v) { return (v8f)v; }
 
